@@ -1,0 +1,520 @@
+// The Store on SQLite (better-sqlite3, WAL). One connection per thread: the main thread
+// serves requests, each analysis worker opens its own to write its capture. Writes are
+// short transactions, so readers never wait and writers only briefly (busy_timeout).
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Anomaly, Call, Dialog, Registration, SipMessage, Transaction } from '../../src/model.js';
+import type { Identities } from '../../src/views/anonymize.js';
+import { arrowLabel } from '../../src/views/ladder.js';
+import { migrate } from './migrations.js';
+import { decodeRaw } from './raw-text.js';
+import type {
+  AnalysisResult, AnalysisWriter, CallFilter, CallParties, CallQuery, CallRow, CallSortKey, CaptureDetail, CaptureRecord,
+  LinkedMessage, SearchHit, ShareRecord, Store, StoredMessage,
+} from './Store.js';
+import { partyName } from './Store.js';
+
+/** Message rows are keyed capture_id * 2^32 + message id (see the schema). */
+const MESSAGE_KEY_SPAN = 2 ** 32;
+/** Rows fetched per step when walking a capture's messages. */
+const MESSAGE_PAGE = 500;
+/** Characters of context on each side of a search hit. */
+const SNIPPET_CONTEXT = 60;
+/** How long a connection waits for another thread's write transaction before failing. */
+const BUSY_TIMEOUT_MS = 15_000;
+
+const SORT_COLUMNS: Record<CallSortKey, string> = {
+  startTime: 'start_time',
+  duration: 'duration',
+  postDialDelay: 'pdd',
+  messages: 'message_count',
+  caller: 'caller COLLATE NOCASE',
+  callee: 'callee COLLATE NOCASE',
+  outcome: 'outcome',
+  finalStatus: 'final_status',
+};
+
+interface CaptureRowDb {
+  id: number;
+  name: string;
+  size: number;
+  sha256: string;
+  status: CaptureRecord['status'];
+  error: string | null;
+  created_at: string;
+  attempts: number;
+  first_time: string | null;
+  last_time: string | null;
+  packets: number | null;
+  messages: number | null;
+  calls: number | null;
+  registrations: number | null;
+  anomalies_info: number;
+  anomalies_warning: number;
+  anomalies_error: number;
+  file_json: string | null;
+  stats_json: string | null;
+  warnings_json: string | null;
+}
+
+interface MessageRowDb {
+  head_json: string;
+  transaction_id: number | null;
+  dialog_id: number | null;
+  retransmission_of: number | null;
+  raw?: Buffer;
+}
+
+const CAPTURE_LIST_COLUMNS = `id, name, size, sha256, status, error, created_at, attempts, first_time, last_time, packets, messages,
+  calls, registrations, anomalies_info, anomalies_warning, anomalies_error`;
+
+function toRecord(r: CaptureRowDb): CaptureRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    size: r.size,
+    sha256: r.sha256,
+    status: r.status,
+    error: r.error,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    firstTime: r.first_time,
+    lastTime: r.last_time,
+    packets: r.packets,
+    messages: r.messages,
+    calls: r.calls,
+    registrations: r.registrations,
+    anomalies: { info: r.anomalies_info, warning: r.anomalies_warning, error: r.anomalies_error },
+  };
+}
+
+function linkedMessage(r: MessageRowDb): LinkedMessage {
+  const m = JSON.parse(r.head_json) as SipMessage;
+  return { ...m, transaction: r.transaction_id, dialog: r.dialog_id, retransmissionOf: r.retransmission_of };
+}
+
+/** A LIKE pattern matching `text` anywhere, with the wildcards in `text` taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** An FTS5 query for `text` as one phrase: with trigram tokens, a substring match. */
+function phraseQuery(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** The text around the first case-insensitive occurrence of `needle`, on one line. */
+export function snippetAround(text: string, needle: string): string {
+  const at = text.toLowerCase().indexOf(needle.toLowerCase());
+  const start = Math.max(0, (at < 0 ? 0 : at) - SNIPPET_CONTEXT);
+  const end = Math.min(text.length, (at < 0 ? 0 : at + needle.length) + SNIPPET_CONTEXT);
+  return (start > 0 ? '…' : '') + text.slice(start, end).replace(/\r?\n/g, ' ⏎ ') + (end < text.length ? '…' : '');
+}
+
+export class SqliteStore implements Store {
+  private readonly db: SqliteDatabase;
+  private readonly statements = new Map<string, Statement>();
+
+  /** Opens (creating and migrating when needed) the database at `path`. */
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    migrate(this.db);
+  }
+
+  /** A cached prepared statement. */
+  private sql(text: string): Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  private keyRange(captureId: number): [number, number] {
+    return [captureId * MESSAGE_KEY_SPAN, (captureId + 1) * MESSAGE_KEY_SPAN - 1];
+  }
+
+  async addCapture(input: { name: string; size: number; sha256: string }): Promise<{ capture: CaptureRecord; created: boolean }> {
+    return this.db.transaction(() => {
+      const existing = this.sql(`SELECT ${CAPTURE_LIST_COLUMNS} FROM captures WHERE sha256 = ? ORDER BY id LIMIT 1`).get(input.sha256) as CaptureRowDb | undefined;
+      if (existing) return { capture: toRecord(existing), created: false };
+      const row = this.sql(
+        `INSERT INTO captures (name, size, sha256, status, created_at) VALUES (?, ?, ?, 'analyzing', ?) RETURNING ${CAPTURE_LIST_COLUMNS}`,
+      ).get(input.name, input.size, input.sha256, new Date().toISOString()) as CaptureRowDb;
+      return { capture: toRecord(row), created: true };
+    }).immediate();
+  }
+
+  async capture(id: number): Promise<CaptureDetail | null> {
+    const row = this.sql('SELECT * FROM captures WHERE id = ?').get(id) as CaptureRowDb | undefined;
+    if (!row) return null;
+    return {
+      ...toRecord(row),
+      file: row.file_json ? JSON.parse(row.file_json) : null,
+      stats: row.stats_json ? JSON.parse(row.stats_json) : null,
+      warnings: row.warnings_json ? JSON.parse(row.warnings_json) : [],
+    };
+  }
+
+  async captureBySha256(sha256: string): Promise<CaptureRecord | null> {
+    const row = this.sql(`SELECT ${CAPTURE_LIST_COLUMNS} FROM captures WHERE sha256 = ? ORDER BY id LIMIT 1`).get(sha256) as CaptureRowDb | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  async listCaptures(): Promise<CaptureRecord[]> {
+    return (this.sql(`SELECT ${CAPTURE_LIST_COLUMNS} FROM captures ORDER BY id DESC`).all() as CaptureRowDb[]).map(toRecord);
+  }
+
+  async interruptedCaptures(): Promise<CaptureRecord[]> {
+    return (this.sql(`SELECT ${CAPTURE_LIST_COLUMNS} FROM captures WHERE status = 'analyzing' ORDER BY id`).all() as CaptureRowDb[]).map(toRecord);
+  }
+
+  async deleteCapture(id: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.sql('DELETE FROM messages_fts WHERE rowid BETWEEN ? AND ?').run(...this.keyRange(id));
+      return this.sql('DELETE FROM captures WHERE id = ?').run(id).changes > 0;
+    })();
+  }
+
+  async isFileReferenced(sha256: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM captures WHERE sha256 = ? LIMIT 1').get(sha256) !== undefined;
+  }
+
+  /** Removes every analysis row of a capture (not the capture, its aliases or its shares). */
+  private discardAnalysisRows(id: number): void {
+    const range = this.keyRange(id);
+    this.sql('DELETE FROM messages_fts WHERE rowid BETWEEN ? AND ?').run(...range);
+    this.sql('DELETE FROM messages WHERE pk BETWEEN ? AND ?').run(...range);
+    for (const table of ['calls', 'call_documents', 'call_tags', 'transactions', 'dialogs', 'anomalies', 'registrations']) {
+      this.sql(`DELETE FROM ${table} WHERE capture_id = ?`).run(id);
+    }
+  }
+
+  async queueAnalysis(id: number): Promise<void> {
+    this.sql(`UPDATE captures SET status = 'analyzing', error = NULL, attempts = 0 WHERE id = ?`).run(id);
+  }
+
+  async beginAnalysis(id: number): Promise<void> {
+    this.db.transaction(() => {
+      this.discardAnalysisRows(id);
+      this.sql(`UPDATE captures SET status = 'analyzing', error = NULL, attempts = attempts + 1 WHERE id = ?`).run(id);
+    })();
+  }
+
+  async failAnalysis(id: number, reason: string): Promise<void> {
+    this.db.transaction(() => {
+      this.discardAnalysisRows(id);
+      this.sql(`UPDATE captures SET status = 'failed', error = ? WHERE id = ?`).run(reason, id);
+    })();
+  }
+
+  analysisWriter(id: number): AnalysisWriter {
+    return new SqliteAnalysisWriter(this.db, (text) => this.sql(text), id, this.keyRange(id)[0]);
+  }
+
+  async aliases(captureId: number): Promise<Record<string, string>> {
+    const rows = this.sql('SELECT address, name FROM host_aliases WHERE capture_id = ? ORDER BY address').all(captureId) as { address: string; name: string }[];
+    const out: Record<string, string> = Object.create(null);
+    for (const r of rows) out[r.address] = r.name;
+    return out;
+  }
+
+  async setAliases(captureId: number, aliases: Record<string, string>): Promise<void> {
+    this.db.transaction(() => {
+      this.sql('DELETE FROM host_aliases WHERE capture_id = ?').run(captureId);
+      const insert = this.sql('INSERT INTO host_aliases (capture_id, address, name) VALUES (?, ?, ?)');
+      for (const [address, name] of Object.entries(aliases)) insert.run(captureId, address, name);
+    })();
+  }
+
+  /** WHERE clause and parameters of a call filter. */
+  private callWhere(captureId: number, f: CallFilter): { where: string; params: unknown[] } {
+    const clauses = ['capture_id = ?'];
+    const params: unknown[] = [captureId];
+    const add = (clause: string, ...values: unknown[]) => {
+      clauses.push(clause);
+      params.push(...values);
+    };
+    if (f.outcome !== undefined) add('outcome = ?', f.outcome);
+    if (f.kind !== undefined) add('kind = ?', f.kind);
+    const tagged = (tag: string) => add('idx IN (SELECT idx FROM call_tags WHERE capture_id = ? AND tag = ?)', captureId, tag);
+    if (f.anomaly !== undefined) tagged(`a:${f.anomaly}`);
+    if (f.method !== undefined) tagged(`m:${f.method.toUpperCase()}`);
+    if (f.status !== undefined) tagged(`s:${f.status}`);
+    if (f.user !== undefined) {
+      const p = containsPattern(f.user);
+      add(`(caller_user LIKE ? ESCAPE '\\' OR callee_user LIKE ? ESCAPE '\\')`, p, p);
+    }
+    if (f.callId !== undefined) add(`call_id LIKE ? ESCAPE '\\'`, containsPattern(f.callId));
+    if (f.from !== undefined) add('start_time >= ?', f.from);
+    if (f.to !== undefined) add('start_time <= ?', f.to);
+    if (f.q !== undefined) add(`parties_text LIKE ? ESCAPE '\\'`, containsPattern(f.q.toLowerCase()));
+    // Through the Call-ID index first: the planner would otherwise walk the sort index and test every call.
+    if (f.callIds !== undefined) {
+      add('idx IN (SELECT idx FROM calls WHERE capture_id = ? AND call_id IN (SELECT value FROM json_each(?)))', captureId, JSON.stringify(f.callIds));
+    }
+    return { where: clauses.join(' AND '), params };
+  }
+
+  private orderBy(sort: CallSortKey, descending: boolean): string {
+    const direction = descending ? 'DESC' : 'ASC';
+    return `ORDER BY ${SORT_COLUMNS[sort]} ${direction} NULLS LAST, idx ${direction}`;
+  }
+
+  async queryCalls(captureId: number, q: CallQuery): Promise<{ total: number; items: CallRow[] }> {
+    const { where, params } = this.callWhere(captureId, q);
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM calls WHERE ${where}`).get(...params) as { n: number }).n;
+    // The page's keys first (from the narrow rows and their indexes), then only those documents.
+    const keys = this.db
+      .prepare(`SELECT idx FROM calls WHERE ${where} ${this.orderBy(q.sort, q.descending)} LIMIT ? OFFSET ?`)
+      .pluck().all(...params, q.limit, q.offset) as number[];
+    const rows = this.sql(`SELECT c.idx, d.data_json, c.message_count, c.anomaly_kinds FROM calls c
+      JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx
+      WHERE c.capture_id = ? AND c.idx IN (SELECT value FROM json_each(?))`)
+      .all(captureId, JSON.stringify(keys)) as { idx: number; data_json: string; message_count: number; anomaly_kinds: string }[];
+    const byKey = new Map(rows.map((r) => [r.idx, r]));
+    const items = keys.map((key) => {
+      const r = byKey.get(key)!;
+      const { messages: _messages, transactions: _transactions, dialogs: _dialogs, ...rest } = JSON.parse(r.data_json) as Call;
+      return { ...rest, messageCount: r.message_count, anomalyKinds: JSON.parse(r.anomaly_kinds) as string[] };
+    });
+    return { total, items };
+  }
+
+  async callParties(captureId: number, filter: CallFilter, sort: CallSortKey, descending: boolean): Promise<CallParties[]> {
+    const { where, params } = this.callWhere(captureId, filter);
+    const keys = this.db.prepare(`SELECT idx, call_id FROM calls WHERE ${where} ${this.orderBy(sort, descending)}`)
+      .all(...params) as { idx: number; call_id: string }[];
+    const rows = this.sql(`SELECT idx, json_extract(data_json, '$.caller') AS caller, json_extract(data_json, '$.callee') AS callee
+      FROM call_documents WHERE capture_id = ? AND idx IN (SELECT value FROM json_each(?))`)
+      .all(captureId, JSON.stringify(keys.map((k) => k.idx))) as { idx: number; caller: string; callee: string }[];
+    const byKey = new Map(rows.map((r) => [r.idx, r]));
+    return keys.map((k) => {
+      const r = byKey.get(k.idx)!;
+      return { callId: k.call_id, caller: JSON.parse(r.caller), callee: JSON.parse(r.callee) };
+    });
+  }
+
+  async call(captureId: number, callId: string): Promise<Call | null> {
+    const row = this.sql(`SELECT d.data_json FROM calls c JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx
+      WHERE c.capture_id = ? AND c.call_id = ?`).get(captureId, callId) as { data_json: string } | undefined;
+    return row ? (JSON.parse(row.data_json) as Call) : null;
+  }
+
+  async calls(captureId: number, callIds: readonly string[]): Promise<Call[]> {
+    const rows = this.sql(`SELECT d.data_json FROM calls c JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx
+      WHERE c.capture_id = ? AND c.call_id IN (SELECT value FROM json_each(?)) ORDER BY c.idx`)
+      .all(captureId, JSON.stringify(callIds)) as { data_json: string }[];
+    return rows.map((r) => JSON.parse(r.data_json) as Call);
+  }
+
+  async callIds(captureId: number): Promise<string[]> {
+    return this.sql('SELECT call_id FROM calls WHERE capture_id = ? ORDER BY idx').pluck().all(captureId) as string[];
+  }
+
+  async messages(captureId: number, ids: readonly number[]): Promise<LinkedMessage[]> {
+    const rows = this.sql(`SELECT head_json, transaction_id, dialog_id, retransmission_of FROM messages
+      WHERE pk IN (SELECT ? + value FROM json_each(?)) ORDER BY pk`).all(captureId * MESSAGE_KEY_SPAN, JSON.stringify(ids)) as MessageRowDb[];
+    return rows.map(linkedMessage);
+  }
+
+  async message(captureId: number, id: number): Promise<StoredMessage | null> {
+    const row = this.sql('SELECT head_json, transaction_id, dialog_id, retransmission_of, raw FROM messages WHERE pk = ?')
+      .get(captureId * MESSAGE_KEY_SPAN + id) as MessageRowDb | undefined;
+    return row ? { message: linkedMessage(row), raw: row.raw! } : null;
+  }
+
+  async *eachMessage(captureId: number, callIds: readonly string[] | null): AsyncIterable<StoredMessage> {
+    // Page by key so that no statement stays open across the awaits of the consumer.
+    let [after, last] = this.keyRange(captureId);
+    after -= 1;
+    const scope = callIds === null ? '' : 'AND call_id IN (SELECT value FROM json_each(?))';
+    const page = this.db.prepare(`SELECT pk, head_json, transaction_id, dialog_id, retransmission_of, raw FROM messages
+      WHERE pk > ? AND pk <= ? ${scope} ORDER BY pk LIMIT ${MESSAGE_PAGE}`);
+    const scopeParams = callIds === null ? [] : [JSON.stringify(callIds)];
+    for (;;) {
+      const rows = page.all(after, last, ...scopeParams) as (MessageRowDb & { pk: number })[];
+      for (const r of rows) yield { message: linkedMessage(r), raw: r.raw! };
+      if (rows.length < MESSAGE_PAGE) return;
+      after = rows[rows.length - 1]!.pk;
+    }
+  }
+
+  async searchMessages(captureId: number, text: string, limit: number, callIds: readonly string[] | null): Promise<{ total: number; items: SearchHit[] }> {
+    const [low, high] = this.keyRange(captureId);
+    const scope = callIds === null ? '' : 'AND m.call_id IN (SELECT value FROM json_each(?))';
+    const params: unknown[] = [phraseQuery(text), low, high, ...(callIds === null ? [] : [JSON.stringify(callIds)])];
+    const from = `FROM messages_fts f JOIN messages m ON m.pk = f.rowid WHERE messages_fts MATCH ? AND f.rowid BETWEEN ? AND ? ${scope}`;
+    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT m.id, m.call_id, m.frame, m.time, m.label, m.raw ${from} ORDER BY f.rowid LIMIT ?`)
+      .all(...params, limit) as { id: number; call_id: string | null; frame: number; time: string; label: string; raw: Buffer }[];
+    return {
+      total,
+      items: rows.map((r) => ({
+        message: r.id,
+        callId: r.call_id,
+        frame: r.frame,
+        time: r.time,
+        label: r.label,
+        snippet: snippetAround(decodeRaw(r.raw).text, text),
+      })),
+    };
+  }
+
+  async transactions(captureId: number, ids: readonly number[]): Promise<Transaction[]> {
+    return this.jsonRowsById<Transaction>('transactions', captureId, ids);
+  }
+
+  async dialogs(captureId: number, ids: readonly number[]): Promise<Dialog[]> {
+    return this.jsonRowsById<Dialog>('dialogs', captureId, ids);
+  }
+
+  private jsonRowsById<T>(table: 'transactions' | 'dialogs', captureId: number, ids: readonly number[]): T[] {
+    return (this.sql(`SELECT data_json FROM ${table} WHERE capture_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+      .pluck().all(captureId, JSON.stringify(ids)) as string[]).map((j) => JSON.parse(j) as T);
+  }
+
+  async anomalies(captureId: number, callIds: readonly string[] | null): Promise<Anomaly[]> {
+    return this.jsonRowsByCall<Anomaly>('anomalies', 'id', captureId, callIds);
+  }
+
+  async registrations(captureId: number, callIds: readonly string[] | null): Promise<Registration[]> {
+    return this.jsonRowsByCall<Registration>('registrations', 'idx', captureId, callIds);
+  }
+
+  private jsonRowsByCall<T>(table: 'anomalies' | 'registrations', order: string, captureId: number, callIds: readonly string[] | null): T[] {
+    const rows = callIds === null
+      ? this.sql(`SELECT data_json FROM ${table} WHERE capture_id = ? ORDER BY ${order}`).pluck().all(captureId)
+      : this.sql(`SELECT data_json FROM ${table} WHERE capture_id = ? AND call_id IN (SELECT value FROM json_each(?)) ORDER BY ${order}`)
+        .pluck().all(captureId, JSON.stringify(callIds));
+    return (rows as string[]).map((j) => JSON.parse(j) as T);
+  }
+
+  async identities(captureId: number): Promise<Identities> {
+    const json = this.sql('SELECT identities_json FROM captures WHERE id = ?').pluck().get(captureId) as string | null | undefined;
+    return json ? (JSON.parse(json) as Identities) : { users: [], displays: [] };
+  }
+
+  async createShare(s: ShareRecord): Promise<void> {
+    this.sql(`INSERT INTO shares (token_hash, capture_id, call_ids_json, message_id, anonymize, secret, created_at, expires_at, revoked_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      s.tokenHash, s.captureId, s.callIds === null ? null : JSON.stringify(s.callIds), s.messageId, s.anonymize ? 1 : 0,
+      s.secret, s.createdAt, s.expiresAt, s.revokedAt,
+    );
+  }
+
+  async share(tokenHash: string): Promise<ShareRecord | null> {
+    const r = this.sql('SELECT * FROM shares WHERE token_hash = ?').get(tokenHash) as {
+      token_hash: string; capture_id: number; call_ids_json: string | null; message_id: number | null; anonymize: number;
+      secret: Buffer; created_at: string; expires_at: string | null; revoked_at: string | null;
+    } | undefined;
+    if (!r) return null;
+    return {
+      tokenHash: r.token_hash,
+      captureId: r.capture_id,
+      callIds: r.call_ids_json === null ? null : JSON.parse(r.call_ids_json),
+      messageId: r.message_id,
+      anonymize: r.anonymize === 1,
+      secret: r.secret,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      revokedAt: r.revoked_at,
+    };
+  }
+
+  async revokeShare(tokenHash: string, at: string): Promise<boolean> {
+    return this.sql('UPDATE shares SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL').run(at, tokenHash).changes > 0;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** Writes one capture's analysis from a worker thread, on that thread's own connection. */
+class SqliteAnalysisWriter implements AnalysisWriter {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly sql: (text: string) => Statement,
+    private readonly captureId: number,
+    private readonly keyBase: number,
+  ) {}
+
+  async addMessages(batch: readonly { message: SipMessage; raw: Buffer }[]): Promise<void> {
+    const insert = this.sql(`INSERT INTO messages (pk, capture_id, id, frame, time, call_id, label, head_json, raw)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const index = this.sql('INSERT INTO messages_fts (rowid, raw_text) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const { message: m, raw } of batch) {
+        const pk = this.keyBase + m.id;
+        insert.run(pk, this.captureId, m.id, m.frame, m.time, m.callId, arrowLabel(m), JSON.stringify(m), raw);
+        index.run(pk, decodeRaw(raw).text);
+      }
+    })();
+  }
+
+  async finish(result: AnalysisResult): Promise<void> {
+    const { analysis } = result;
+    const id = this.captureId;
+    this.db.transaction(() => {
+      const link = this.sql('UPDATE messages SET transaction_id = ?, dialog_id = ?, retransmission_of = ? WHERE pk = ?');
+      analysis.messageLinks.forEach((l, messageId) => {
+        if (l.transaction !== null || l.dialog !== null || l.retransmissionOf !== null) {
+          link.run(l.transaction, l.dialog, l.retransmissionOf, this.keyBase + messageId);
+        }
+      });
+      this.insertCalls(analysis.calls, analysis.anomalies, result.messageLabels);
+      const tx = this.sql('INSERT INTO transactions (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
+      for (const t of analysis.transactions) tx.run(id, t.id, t.callId, JSON.stringify(t));
+      const dialog = this.sql('INSERT INTO dialogs (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
+      for (const d of analysis.dialogs) dialog.run(id, d.id, d.callId, JSON.stringify(d));
+      const anomaly = this.sql('INSERT INTO anomalies (capture_id, id, call_id, kind, severity, data_json) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const a of analysis.anomalies) anomaly.run(id, a.id, a.callId, a.kind, a.severity, JSON.stringify(a));
+      const registration = this.sql('INSERT INTO registrations (capture_id, idx, call_id, outcome, data_json) VALUES (?, ?, ?, ?, ?)');
+      analysis.registrations.forEach((r, idx) => registration.run(id, idx, r.callId, r.outcome, JSON.stringify(r)));
+      const severities = { info: 0, warning: 0, error: 0 };
+      for (const a of analysis.anomalies) severities[a.severity]++;
+      this.sql(`UPDATE captures SET status = 'ready', error = NULL, first_time = ?, last_time = ?, packets = ?, messages = ?, calls = ?,
+        registrations = ?, anomalies_info = ?, anomalies_warning = ?, anomalies_error = ?, file_json = ?, stats_json = ?, warnings_json = ?,
+        identities_json = ? WHERE id = ?`).run(
+        result.firstTime, result.lastTime, result.file.packets, result.messages, analysis.calls.length, analysis.registrations.length,
+        severities.info, severities.warning, severities.error, JSON.stringify(result.file), JSON.stringify(analysis.stats),
+        JSON.stringify(result.warnings), JSON.stringify(result.identities), id,
+      );
+    })();
+  }
+
+  private insertCalls(calls: readonly Call[], anomalies: readonly Anomaly[], labels: AnalysisResult['messageLabels']): void {
+    const insert = this.sql(`INSERT INTO calls (capture_id, idx, call_id, kind, outcome, final_status, start_time, duration, pdd,
+      message_count, caller, callee, caller_user, callee_user, parties_text, anomaly_kinds)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const document = this.sql('INSERT INTO call_documents (capture_id, idx, data_json) VALUES (?, ?, ?)');
+    const tag = this.sql('INSERT OR IGNORE INTO call_tags (capture_id, tag, idx) VALUES (?, ?, ?)');
+    const kindById = new Map(anomalies.map((a) => [a.id, a.kind]));
+    calls.forEach((c, idx) => {
+      const methods = new Set<string>();
+      const statuses = new Set<number>();
+      for (const m of c.messages) {
+        const label = labels[m];
+        if (typeof label === 'string') methods.add(label.toUpperCase());
+        else if (typeof label === 'number') statuses.add(label);
+      }
+      const kinds = [...new Set(c.anomalies.map((a) => kindById.get(a)).filter((k): k is string => k !== undefined))];
+      const parties = [c.caller.user, c.caller.display, c.caller.uri, c.callee.user, c.callee.display, c.callee.uri, c.callId]
+        .filter((p) => p !== null).join('\n').toLowerCase();
+      insert.run(
+        this.captureId, idx, c.callId, c.kind, c.outcome, c.finalStatus, Number(c.startTime), c.duration, c.postDialDelay,
+        c.messages.length, partyName(c.caller), partyName(c.callee), c.caller.user, c.callee.user, parties, JSON.stringify(kinds),
+      );
+      document.run(this.captureId, idx, JSON.stringify(c));
+      for (const m of methods) tag.run(this.captureId, `m:${m}`, idx);
+      for (const s of statuses) tag.run(this.captureId, `s:${s}`, idx);
+      for (const k of kinds) tag.run(this.captureId, `a:${k}`, idx);
+    });
+  }
+}

@@ -1,0 +1,99 @@
+// Responses that say the two sides disagree about the dialog or the route: 481 (state lost),
+// 491 (glare), 482 / 483 (loops), and a CANCEL that crossed the answer.
+import type { TxnState } from '../state.js';
+import { at, clockOf, finalName, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
+
+export const CALL_LEG_UNKNOWN: AnomalyKind = {
+  kind: 'call-leg-unknown',
+  severity: 'warning',
+  title: '481 Call/Transaction Does Not Exist',
+  reference: 'RFC 3261 §21.4.19, §12.2.2',
+};
+
+export const GLARE: AnomalyKind = {
+  kind: 'glare',
+  severity: 'warning',
+  title: '491 Request Pending (glare)',
+  reference: 'RFC 3261 §14.1, §21.4.27',
+};
+
+export const LOOP_DETECTED: AnomalyKind = {
+  kind: 'loop-detected',
+  severity: 'error',
+  title: 'Loop detected',
+  reference: 'RFC 3261 §16.3, §21.4.20, §21.4.21',
+};
+
+export const CANCEL_AFTER_ANSWER: AnomalyKind = {
+  kind: 'cancel-after-answer',
+  severity: 'info',
+  title: 'CANCEL crossed the answer',
+  reference: 'RFC 3261 §9.1',
+};
+
+function explainResponse(txn: TxnState, id: number, ctx: RuleContext): string {
+  const { log } = ctx;
+  const status = log.status(id);
+  const head = `The ${requestName(txn)} sent at ${clockOf(log, txn.requests[0]!)} was answered ${status}${status === txn.finalStatus && txn.finalReason ? ` ${txn.finalReason}` : ''} by ${log.src(id)} at ${clockOf(log, id)}. `;
+  if (status === 481) {
+    return (
+      head +
+      `The receiver knows no dialog or transaction for it: one side lost the call's state (a restart, a timeout, a BYE it already processed) or the request's tags or Call-ID were changed on the way. ` +
+      `Inside a dialog the sender must consider the dialog ended (§12.2.1.2). Check for a restart of ${log.src(id)} and for proxies or SBCs that rewrite tags.`
+    );
+  }
+  if (status === 491) {
+    return (
+      head +
+      `Both sides sent an offer at the same time (glare). Each must retry after a random delay: the side that chose the Call-ID after 2.1-4 s, the other after 0-2 s (§14.1). ` +
+      `An occasional 491 is harmless; repeated ones mean the retry timers are not random.`
+    );
+  }
+  return (
+    head +
+    (status === 482
+      ? `A proxy received the request it had already forwarded: the routing sends it in a circle. `
+      : `Max-Forwards reached 0: the request passed too many hops, usually a routing loop. `) +
+    `Check the proxies' routes for this destination (a default route pointing back, a DNS record naming the sender itself).`
+  );
+}
+
+function dialogErrorResponses(ctx: RuleContext, report: (f: Finding) => void): void {
+  for (const txn of ctx.txns) {
+    for (const c of txn.copies) {
+      const kind = c.status === 481 ? CALL_LEG_UNKNOWN : c.status === 491 ? GLARE : c.status === 482 || c.status === 483 ? LOOP_DETECTED : null;
+      if (kind === null) continue;
+      report({ kind, callId: txn.call.callId, messages: [txn.requests[0]!, c.ids[0]!], explanation: explainResponse(txn, c.ids[0]!, ctx) });
+    }
+  }
+}
+
+/** §9.1: a CANCEL has no effect on an INVITE already answered 2xx; the caller must then end the call with BYE. */
+function cancelAfterAnswer(ctx: RuleContext, report: (f: Finding) => void): void {
+  const { log } = ctx;
+  for (const cancel of ctx.txns) {
+    const invite = cancel.cancels;
+    if (cancel.method !== 'CANCEL' || invite === null || invite.firstSuccess === null) continue;
+    const answer = invite.firstSuccess;
+    const cancelId = cancel.requests[0]!;
+    const order = log.time(cancelId) > log.time(answer) ? 'after the INVITE had been answered' : 'while the answer was on its way';
+    const bye = invite.dialog?.terminatedBy ?? null;
+    report({
+      kind: CANCEL_AFTER_ANSWER,
+      callId: cancel.call.callId,
+      messages: bye === null ? [cancelId, answer] : [cancelId, answer, bye],
+      explanation:
+        `The CANCEL at ${clockOf(log, cancelId)} was sent ${order} (${at(log, answer)}): a CANCEL cannot undo an answered INVITE` +
+        (cancel.finalStatus !== null ? ` (it was answered ${finalName(cancel)})` : '') +
+        `, so the callee was connected although the caller had hung up. ` +
+        (bye === null
+          ? 'No BYE followed in the capture: the caller should have ended the call with BYE after the 2xx; check that it does, or the callee stays connected until a timer ends the call.'
+          : `The call was then ended with a BYE (${at(log, bye)}), as it should be.`),
+    });
+  }
+}
+
+export const dialogErrorRules: RuleFamily = {
+  kinds: [CALL_LEG_UNKNOWN, GLARE, LOOP_DETECTED, CANCEL_AFTER_ANSWER],
+  rules: [dialogErrorResponses, cancelAfterAnswer],
+};

@@ -1,0 +1,83 @@
+// What every anomaly rule family shares: the kinds it raises (stable names, severity, title,
+// reference) and the context a rule reads when the capture has ended.
+import type { Call, Registration, Severity } from '../../model.js';
+import type { MessageLog } from '../message-log.js';
+import type { CallState, DialogState, TxnState } from '../state.js';
+import type { MalformedMessage } from '../tracker.js';
+import { clockTime } from '../wording.js';
+
+export interface AnomalyKind {
+  /** Stable name, part of the JSON contract. */
+  kind: string;
+  severity: Severity;
+  title: string;
+  /** Where the rule comes from, e.g. "RFC 3261 §13.3.1.4". */
+  reference: string;
+}
+
+export interface Finding {
+  kind: AnomalyKind;
+  callId: string | null;
+  /** Message ids the anomaly points at, the most telling first. */
+  messages: number[];
+  /** One paragraph: what happened in this capture, why it matters, what to check. */
+  explanation: string;
+}
+
+export interface RuleThresholds {
+  longPostDialDelaySec: number;
+  slowTryingMs: number;
+  retransmissionStormThreshold: number;
+  udpMaxMessageBytes: number;
+}
+
+export interface RuleContext {
+  readonly calls: readonly CallState[];
+  /** Call summaries, indexed like `calls`. */
+  readonly callSummaries: readonly Call[];
+  readonly txns: readonly TxnState[];
+  readonly dialogs: readonly DialogState[];
+  /** Registration of each REGISTER call, by call index. */
+  readonly registrations: ReadonlyMap<number, Registration>;
+  readonly malformed: readonly MalformedMessage[];
+  readonly oversizedWithoutCall: readonly number[];
+  readonly log: MessageLog;
+  /** Capture end on the log's time base. */
+  readonly end: number;
+  readonly thresholds: RuleThresholds;
+  /** Transactions whose retransmissions a finding already explains (the generic retransmission note skips them). */
+  readonly explained: Set<TxnState>;
+}
+
+export type Rule = (ctx: RuleContext, report: (finding: Finding) => void) => void;
+
+/** A rule family: its kinds and its rules, run in order. */
+export interface RuleFamily {
+  kinds: readonly AnomalyKind[];
+  rules: readonly Rule[];
+}
+
+/** "INVITE at 14:03:52.227" / "200 at 14:03:53.001". */
+export function at(log: MessageLog, id: number): string {
+  return `${log.label(id)} at ${clockTime(log.timestamp(id))}`;
+}
+
+/** "14:03:52.227". */
+export function clockOf(log: MessageLog, id: number): string {
+  return clockTime(log.timestamp(id));
+}
+
+/** A response and its retransmissions, given its first copy. */
+export function copiesOf(txn: TxnState, responseId: number): number[] {
+  return txn.copies.find((c) => c.ids[0] === responseId)?.ids ?? [responseId];
+}
+
+/** "INVITE (CSeq 1)". */
+export function requestName(txn: TxnState): string {
+  return `${txn.method} (CSeq ${txn.cseqSeq ?? txn.cseq})`;
+}
+
+/** "200 OK". */
+export function finalName(txn: TxnState): string {
+  return txn.finalReason ? `${txn.finalStatus} ${txn.finalReason}` : String(txn.finalStatus);
+}

@@ -1,0 +1,143 @@
+// Reading a whole capture from a file or a stream: large chunks, gzip detected by its magic
+// (1f 8b, RFC 1952 section 2.3.1) and inflated as a stream, so neither the compressed nor
+// the inflated file is ever held whole.
+import { createReadStream } from 'node:fs';
+import type { CaptureInfo } from '../model.js';
+import type { CaptureHandlers } from './record-reader.js';
+import { GzipInflater } from './gzip.js';
+import { CaptureParser, PROGRESS_STEP } from './parser.js';
+import { CaptureFormatError } from './sniff.js';
+
+/** Read size for files. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+
+type Source = string | NodeJS.ReadableStream | AsyncIterable<Buffer>;
+
+/**
+ * Reads a capture file (path) or byte stream to the end. Packets and warnings go to the
+ * handlers as they are parsed; `progress` counts bytes of the source (compressed bytes for
+ * gzip), so it compares with the file size. Rejects with CaptureFormatError when the input
+ * (after inflating, for gzip) is not a capture; a corrupt gzip stream only warns.
+ */
+export async function readCapture(source: Source, h: CaptureHandlers): Promise<CaptureInfo> {
+  const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK_BYTES }) : source;
+  const chunks = bufferChunks(input as AsyncIterable<Buffer | string | Uint8Array>)[Symbol.asyncIterator]();
+  const progress = new ProgressCounter(h);
+  const packets = { count: 0 };
+  const parser = new CaptureParser({
+    packet(p) {
+      packets.count = p.frame;
+      h.packet(p);
+    },
+    warning: (w) => h.warning(w),
+  });
+  try {
+    const head = await firstBytes(chunks, 2);
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      const info = await inflateInto(parser, prepend(head, chunks), progress, packets, h);
+      progress.finish();
+      return info;
+    }
+    progress.add(head.length);
+    if (head.length > 0) parser.push(head);
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      progress.add(next.value.length);
+      parser.push(next.value);
+    }
+    const info = parser.end();
+    progress.finish();
+    return info;
+  } finally {
+    await chunks.return?.(undefined);
+  }
+}
+
+/** Accepts Buffers, strings and plain Uint8Arrays (web streams) alike, without copying Buffers. */
+async function* bufferChunks(input: AsyncIterable<Buffer | string | Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    if (Buffer.isBuffer(chunk)) yield chunk;
+    else if (typeof chunk === 'string') yield Buffer.from(chunk, 'latin1');
+    else yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+/** Reads chunks until at least `count` bytes (or the end); returns them joined. */
+async function firstBytes(chunks: AsyncIterator<Buffer>, count: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < count) {
+    const next = await chunks.next();
+    if (next.done) break;
+    parts.push(next.value);
+    length += next.value.length;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+async function* prepend(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield head;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/**
+ * Inflates `compressed` into the parser. Damaged gzip (corrupt, cut short, bytes after the
+ * gzip data) becomes a warning at the inflated offset reached, and the packets inflated
+ * before it stand; an error of the source itself, or a CaptureFormatError from the parser,
+ * rejects.
+ */
+async function inflateInto(
+  parser: CaptureParser,
+  compressed: AsyncIterable<Buffer>,
+  progress: ProgressCounter,
+  packets: { count: number },
+  h: CaptureHandlers,
+): Promise<CaptureInfo> {
+  const gzip = new GzipInflater((chunk) => parser.push(chunk));
+  try {
+    for await (const chunk of compressed) {
+      progress.add(chunk.length);
+      await gzip.write(chunk);
+      if (gzip.problem !== null) break;
+    }
+    await gzip.end();
+  } finally {
+    gzip.dispose();
+  }
+  if (gzip.problem !== null && gzip.inflated === 0) {
+    throw new CaptureFormatError(`not a capture file: gzip data that does not inflate (${gzip.problem})`);
+  }
+  if (gzip.problem !== null) {
+    h.warning({
+      offset: gzip.inflated,
+      packet: null,
+      message: `the gzip stream is damaged after ${gzip.inflated} inflated bytes (${gzip.problem}); the ${packets.count} packets before it are kept`,
+    });
+  }
+  return { ...parser.end(), compression: 'gzip' };
+}
+
+/** Reports source bytes every PROGRESS_STEP, and once at the end. */
+class ProgressCounter {
+  private bytes = 0;
+  private reported = 0;
+
+  constructor(private readonly h: CaptureHandlers) {}
+
+  add(n: number): void {
+    this.bytes += n;
+    if (this.h.progress !== undefined && this.bytes - this.reported >= PROGRESS_STEP) {
+      this.reported = this.bytes;
+      this.h.progress(this.bytes);
+    }
+  }
+
+  finish(): void {
+    if (this.h.progress !== undefined && this.reported !== this.bytes) this.h.progress(this.bytes);
+  }
+}

@@ -1,0 +1,113 @@
+// `sipladder analyze FILE [--json]` and `sipladder serve`.
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { analyzeCapture } from '../index.js';
+import { CaptureFormatError } from '../capture/index.js';
+import { writeJsonReport } from '../views/json-report.js';
+import { renderTextReport } from '../views/text-report.js';
+import { ProgressBar } from './progress.js';
+import type { Severity } from '../model.js';
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Severity; progress: boolean; pdd: number }): Promise<number> {
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    process.stderr.write(`sipladder: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return 2;
+  }
+  // Only a terminal gets a progress bar, and only for files that take a moment.
+  const bar = opts.progress && process.stderr.isTTY && size > 20 * 1024 * 1024 ? new ProgressBar(process.stderr, size) : null;
+  let result;
+  try {
+    result = await analyzeCapture(file, {
+      longPostDialDelaySec: opts.pdd,
+      progress: bar ? (bytes, messages) => bar.update(bytes, messages) : undefined,
+    });
+  } catch (e) {
+    bar?.clear();
+    if (e instanceof CaptureFormatError) {
+      process.stderr.write(`sipladder: ${file}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  bar?.clear();
+  const { decode, messages, analysis } = result;
+  if (opts.json) {
+    await writeJsonReport(process.stdout, { fileName: basename(file), info: decode.info, warnings: decode.warnings, messages, analysis });
+  } else {
+    process.stdout.write(
+      renderTextReport({
+        file: { name: basename(file), format: decode.info.format, linkTypes: decode.info.linkTypes, packets: decode.info.packets, bytes: decode.info.bytes },
+        warnings: decode.warnings,
+        messages,
+        analysis,
+      }),
+    );
+  }
+  if (opts.failOn) {
+    const threshold = SEVERITY_RANK[opts.failOn];
+    if (analysis.anomalies.some((a) => SEVERITY_RANK[a.severity] >= threshold)) return 1;
+  }
+  return 0;
+}
+
+async function serveCommand(opts: { port: number; host: string; data: string; preload: boolean }): Promise<void> {
+  const { startServer } = await import('../../server/index.js');
+  const preloadDir = opts.preload ? new URL('../../../traces/', import.meta.url).pathname : null;
+  const webRoot = new URL('../../../web/dist/', import.meta.url).pathname;
+  const server = await startServer({ port: opts.port, host: opts.host, dataDir: opts.data, preloadDir, webRoot });
+  process.stdout.write(`listening on ${server.url}\n`);
+  const stop = () => {
+    server.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+const program = new Command()
+  .name('sipladder')
+  .description('SIP capture analyzer and call-flow visualizer')
+  .showHelpAfterError();
+
+program
+  .command('analyze')
+  .description('decode and analyse a pcap / pcapng capture (gzip too): calls, registrations, anomalies')
+  .argument('<file>', 'capture file')
+  .option('--json', 'print one JSON document (see docs/CLI.md) instead of the report')
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when an anomaly of this severity or worse is found').choices(['info', 'warning', 'error']))
+  .option('--pdd <seconds>', 'post-dial delay above which long-post-dial-delay is raised', positiveNumber, 8)
+  .option('--no-progress', 'no progress bar on stderr')
+  .action(async (file: string, opts) => {
+    process.exitCode = await analyzeCommand(file, opts);
+  });
+
+program
+  .command('serve')
+  .description('start the web UI and REST API')
+  .option('--port <port>', 'TCP port (0 picks a free one)', port, 8080)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--data <dir>', 'data directory (SQLite database and stored captures)', 'data')
+  .option('--no-preload', 'do not load the bundled sample captures from traces/')
+  .action(serveCommand);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`sipladder: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(2);
+});

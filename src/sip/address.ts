@@ -1,0 +1,89 @@
+// Byte-level readers for the structured header values the scanner needs: name-addr / addr-spec
+// (From, To, Contact, RFC 3261 §20.10, §25.1) and Via (§20.42). Results are offsets into the
+// buffer, written to module-level objects that stay valid until the next call.
+import { COMMA, DQUOTE, LAQUOT, RAQUOT, SEMI, SLASH, findTopLevel, isWhitespace, skipQuoted, skipWhitespace, trimEnd } from './bytes.js';
+
+/** Ranges found by scanNameAddr. displayStart === displayEnd when there is no display name. */
+export const nameAddr = { displayStart: 0, displayEnd: 0, uriStart: 0, uriEnd: 0, paramsStart: 0 };
+
+/**
+ * Reads the first value of a From / To / Contact style header in buf[start, end):
+ *   name-addr = [ display-name ] "<" URI ">" *( ";" param )   (display-name: tokens or a quoted string)
+ *   addr-spec = URI *( ";" param )   (here the URI has no parameters: "sip:a@b;tag=1" is tagged)
+ * Returns false when there is no URI (empty value, "<" without ">"). The parameters run from
+ * paramsStart to the next top-level comma (findParam stops there by itself).
+ */
+export function scanNameAddr(buf: Buffer, start: number, end: number): boolean {
+  const pos = skipWhitespace(buf, start, end);
+  let i = pos;
+  while (i < end) {
+    const b = buf[i];
+    if (b === DQUOTE) i = skipQuoted(buf, i, end);
+    else if (b === LAQUOT || b === SEMI || b === COMMA) break;
+    else i++;
+  }
+  if (i < end && buf[i] === LAQUOT) {
+    const close = buf.indexOf(RAQUOT, i + 1);
+    if (close < 0 || close >= end) return false;
+    nameAddr.displayStart = pos;
+    nameAddr.displayEnd = trimEnd(buf, pos, i);
+    nameAddr.uriStart = skipWhitespace(buf, i + 1, close);
+    nameAddr.uriEnd = trimEnd(buf, nameAddr.uriStart, close);
+    nameAddr.paramsStart = close + 1;
+  } else {
+    nameAddr.displayStart = nameAddr.displayEnd = pos;
+    nameAddr.uriStart = pos;
+    nameAddr.uriEnd = trimEnd(buf, pos, i);
+    nameAddr.paramsStart = i;
+  }
+  return nameAddr.uriEnd > nameAddr.uriStart;
+}
+
+/** Ranges found by scanVia. */
+export const via = { protocolStart: 0, protocolEnd: 0, transportStart: 0, transportEnd: 0, sentByStart: 0, sentByEnd: 0, paramsStart: 0 };
+
+/**
+ * Reads the first value of a Via header in buf[start, end):
+ *   via-parm = sent-protocol LWS sent-by *( SEMI via-params )
+ *   sent-protocol = protocol-name SLASH protocol-version SLASH transport   (SLASH = SWS "/" SWS)
+ * Returns false when the sent-protocol or the sent-by is missing.
+ */
+export function scanVia(buf: Buffer, start: number, end: number): boolean {
+  const protocolStart = skipWhitespace(buf, start, end);
+  let pos = protocolStart;
+  for (let slashes = 0; slashes < 2; slashes++) {
+    while (pos < end && buf[pos] !== SLASH && buf[pos] !== COMMA) pos++;
+    if (pos >= end || buf[pos] !== SLASH) return false;
+    pos++;
+  }
+  via.protocolStart = protocolStart;
+  via.protocolEnd = pos - 1;
+  via.transportStart = skipWhitespace(buf, pos, end);
+  pos = via.transportStart;
+  while (pos < end && !isWhitespace(buf[pos]) && buf[pos] !== COMMA && buf[pos] !== SEMI) pos++;
+  via.transportEnd = pos;
+  via.sentByStart = skipWhitespace(buf, pos, end);
+  pos = via.sentByStart;
+  while (pos < end && buf[pos] !== SEMI && buf[pos] !== COMMA) pos++;
+  via.sentByEnd = trimEnd(buf, via.sentByStart, pos);
+  via.paramsStart = pos; // the parameters run to the next top-level comma
+  return via.transportEnd > via.transportStart && via.sentByEnd > via.sentByStart;
+}
+
+/**
+ * Number of comma-separated values in buf[start, end) (commas inside quotes or <> do not count,
+ * empty values are not counted: "a, , b" holds two).
+ */
+export function countValues(buf: Buffer, start: number, end: number): number {
+  const anyComma = buf.indexOf(COMMA, start);
+  if (anyComma < 0 || anyComma >= end) return end > start ? 1 : 0; // the common case, found natively
+  let count = 0;
+  let pos = start;
+  while (pos < end) {
+    const valueStart = skipWhitespace(buf, pos, end);
+    const comma = findTopLevel(buf, valueStart, end, COMMA);
+    if (trimEnd(buf, valueStart, comma) > valueStart) count++;
+    pos = comma + 1;
+  }
+  return count;
+}

@@ -1,0 +1,532 @@
+// The hot path: one pass over a SIP message's header block, extracting exactly the SipHead
+// fields. It runs on every message of multi-gigabyte captures, so it works on the Buffer with
+// offsets and recognises a header by its name's length and bytes before anything else. The
+// pass records where each string field lies; the strings are then cut from ONE decoded copy of
+// the header block (a native decode costs far more than the bytes it copies, so one decode
+// plus substrings is several times cheaper than a decode per field).
+import type { SdpSummary, SipHead } from '../model.js';
+import { countValues, nameAddr, scanNameAddr, scanVia, via } from './address.js';
+import {
+  COLON, CR, HT, LF, LOWER, SP, equalsIgnoreCase, findAuthParam, findParam, foundValue, isDigit, lowerBytes,
+  parseLeadingInt, parseWholeInt, skipWhitespace, trimEnd, unfold, unquoteText,
+} from './bytes.js';
+import { bodyParts, mediaTypeOf } from './multipart.js';
+import { summarizeSdpBody } from './sdp.js';
+
+// Header identities. Numbers, not strings, so the dispatch is a switch on a small integer.
+const H_VIA = 1;
+const H_CALL_ID = 2;
+const H_CSEQ = 3;
+const H_FROM = 4;
+const H_TO = 5;
+const H_CONTACT = 6;
+const H_CONTENT_TYPE = 7;
+const H_CONTENT_LENGTH = 8;
+const H_EXPIRES = 9;
+const H_MIN_EXPIRES = 10;
+const H_RETRY_AFTER = 11;
+const H_RSEQ = 12;
+const H_RACK = 13;
+const H_SESSION_EXPIRES = 14;
+const H_SUBSCRIPTION_STATE = 15;
+const H_EVENT = 16;
+const H_CREDENTIALS = 17;
+const H_CHALLENGE = 18;
+const H_USER_AGENT = 19;
+const H_SERVER = 20;
+const H_X_CALL_ID = 21;
+const H_P_CHARGING_VECTOR = 22;
+
+/** Every header the scanner reads, full and compact names (RFC 3261 §7.3.3, RFC 6665 o, RFC 4028 x). */
+const KNOWN_HEADERS: [string, number][] = [
+  ['via', H_VIA], ['v', H_VIA],
+  ['call-id', H_CALL_ID], ['i', H_CALL_ID],
+  ['cseq', H_CSEQ],
+  ['from', H_FROM], ['f', H_FROM],
+  ['to', H_TO], ['t', H_TO],
+  ['contact', H_CONTACT], ['m', H_CONTACT],
+  ['content-type', H_CONTENT_TYPE], ['c', H_CONTENT_TYPE],
+  ['content-length', H_CONTENT_LENGTH], ['l', H_CONTENT_LENGTH],
+  ['expires', H_EXPIRES],
+  ['min-expires', H_MIN_EXPIRES],
+  ['retry-after', H_RETRY_AFTER],
+  ['rseq', H_RSEQ],
+  ['rack', H_RACK],
+  ['session-expires', H_SESSION_EXPIRES], ['x', H_SESSION_EXPIRES],
+  ['subscription-state', H_SUBSCRIPTION_STATE],
+  ['event', H_EVENT], ['o', H_EVENT],
+  ['authorization', H_CREDENTIALS], ['proxy-authorization', H_CREDENTIALS],
+  ['www-authenticate', H_CHALLENGE], ['proxy-authenticate', H_CHALLENGE],
+  ['user-agent', H_USER_AGENT],
+  ['server', H_SERVER],
+  // Leg correlation written by B2BUAs and SBCs: the Call-ID of the other leg.
+  ['x-call-id', H_X_CALL_ID], ['x-cid', H_X_CALL_ID], ['x-orig-call-id', H_X_CALL_ID], ['x-original-call-id', H_X_CALL_ID],
+  ['p-charging-vector', H_P_CHARGING_VECTOR], // RFC 7315 §4.6: icid-value correlates IMS legs
+];
+
+interface NameEntry {
+  first: number;
+  lower: Uint8Array;
+  id: number;
+}
+
+/** KNOWN_HEADERS grouped by name length: BY_LENGTH[n] holds the names of n bytes. */
+const BY_LENGTH: NameEntry[][] = (() => {
+  const table: NameEntry[][] = [];
+  for (const [name, id] of KNOWN_HEADERS) {
+    const lower = lowerBytes(name);
+    (table[lower.length] ??= []).push({ first: lower[0], lower, id });
+  }
+  for (let i = 0; i < table.length; i++) table[i] ??= [];
+  return table;
+})();
+
+/** The identity of the header name buf[start, end), or 0 for a header the scanner skips. */
+function identifyHeader(buf: Buffer, start: number, end: number): number {
+  const length = end - start;
+  if (length >= BY_LENGTH.length) return 0;
+  const candidates = BY_LENGTH[length];
+  const first = LOWER[buf[start]];
+  for (let i = 0; i < candidates.length; i++) {
+    const entry = candidates[i];
+    if (entry.first === first && equalsIgnoreCase(buf, start, end, entry.lower)) return entry.id;
+  }
+  return 0;
+}
+
+const TAG = lowerBytes('tag');
+const BRANCH = lowerBytes('branch');
+const EXPIRES_PARAM = lowerBytes('expires');
+const REALM = lowerBytes('realm');
+const NONCE = lowerBytes('nonce');
+const ICID_VALUE = lowerBytes('icid-value');
+const SIP_SLASH = lowerBytes('sip/');
+const SIP_2_0 = lowerBytes('sip/2.0');
+
+/** RFC 3261 §25.1 token characters: alphanumerics and -.!%*_+`'~ */
+const TOKEN_CHAR: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let b = 0x30; b <= 0x39; b++) t[b] = 1;
+  for (let b = 0x41; b <= 0x5a; b++) t[b] = t[b + 0x20] = 1;
+  for (const ch of "-.!%*_+`'~") t[ch.charCodeAt(0)] = 1;
+  return t;
+})();
+
+function isTokenRange(buf: Buffer, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) if (TOKEN_CHAR[buf[i]] === 0) return false;
+  return true;
+}
+
+// String fields, as slots of `ranges`: the field's bytes are ranges[2 * slot] to
+// ranges[2 * slot + 1], and ranges[2 * slot] is -1 while the field has not been seen.
+const S_METHOD = 0;
+const S_REQUEST_URI = 1;
+const S_REASON = 2;
+const S_CALL_ID = 3;
+/** The whole CSeq value, recorded only when it is already "<seq> <METHOD>". */
+const S_CSEQ = 4;
+const S_CSEQ_METHOD = 5;
+const S_BRANCH = 6;
+const S_SENT_BY = 7;
+const S_FROM_URI = 8;
+const S_FROM_DISPLAY = 9;
+const S_FROM_TAG = 10;
+const S_TO_URI = 11;
+const S_TO_DISPLAY = 12;
+const S_TO_TAG = 13;
+const S_CONTACT_URI = 14;
+const S_CONTENT_TYPE = 15;
+const S_RACK = 16;
+const S_SUBSCRIPTION_STATE = 17;
+const S_EVENT = 18;
+const S_AUTH_REALM = 19;
+const S_AUTH_NONCE = 20;
+const S_USER_AGENT = 21;
+const S_SERVER = 22;
+const S_X_CALL_ID = 23;
+const S_ICID = 24;
+const SLOT_COUNT = 25;
+
+/** Field ranges of the message being scanned (scanSip is synchronous: one message at a time). */
+const ranges = new Int32Array(SLOT_COUNT * 2);
+
+function record(slot: number, start: number, end: number): void {
+  ranges[2 * slot] = start;
+  ranges[2 * slot + 1] = end;
+}
+
+function seen(slot: number): boolean {
+  return ranges[2 * slot] >= 0;
+}
+
+function appendReason(current: string | null, reason: string): string {
+  return current === null ? reason : current + '; ' + reason;
+}
+
+function newHead(): SipHead {
+  return {
+    isRequest: false, method: null, requestUri: null, status: null, reason: null,
+    callId: null, cseq: null, cseqSeq: null, cseqMethod: null,
+    branch: null, sentBy: null, viaCount: 0,
+    fromUri: null, fromTag: null, fromDisplay: null, toUri: null, toTag: null, toDisplay: null,
+    contactUri: null, contactExpires: null,
+    contentType: null, contentLength: null, bodyLength: 0,
+    expires: null, minExpires: null, retryAfter: null, rseq: null, rack: null, sessionExpires: null,
+    subscriptionState: null, event: null,
+    hasCredentials: false, authRealm: null, authNonce: null, userAgent: null, xCallId: null, icid: null,
+    sdp: null, malformed: null,
+  };
+}
+
+/**
+ * Reads the start line in buf[start, end). Returns false when it is neither
+ *   Request-Line = Method SP Request-URI SP SIP-Version
+ *   Status-Line  = SIP-Version SP Status-Code SP Reason-Phrase   (RFC 3261 §7.1, §7.2)
+ * What could be read is kept even then.
+ */
+function scanStartLine(buf: Buffer, start: number, end: number, head: SipHead): boolean {
+  const firstSpace = buf.indexOf(SP, start);
+  const space1 = firstSpace < 0 || firstSpace > end ? end : firstSpace;
+  if (equalsIgnoreCase(buf, start, space1, SIP_SLASH)) {
+    const codeStart = space1 + 1;
+    const codeEnd = codeStart + 3;
+    if (codeEnd > end || !isDigit(buf[codeStart]) || !isDigit(buf[codeStart + 1]) || !isDigit(buf[codeStart + 2])) return false;
+    if (codeEnd < end && buf[codeEnd] !== SP) return false;
+    const status = (buf[codeStart] - 0x30) * 100 + (buf[codeStart + 1] - 0x30) * 10 + (buf[codeStart + 2] - 0x30);
+    if (status < 100 || status > 699) return false;
+    head.status = status;
+    record(S_REASON, Math.min(codeEnd + 1, end), end);
+    return space1 - start === SIP_2_0.length && equalsIgnoreCase(buf, start, space1, SIP_2_0);
+  }
+  if (!isTokenRange(buf, start, space1) || space1 >= end) return false;
+  head.isRequest = true;
+  record(S_METHOD, start, space1);
+  const uriStart = space1 + 1;
+  const secondSpace = buf.indexOf(SP, uriStart);
+  if (secondSpace < 0 || secondSpace >= end || secondSpace === uriStart) return false;
+  record(S_REQUEST_URI, uriStart, secondSpace);
+  return end - secondSpace - 1 === SIP_2_0.length && equalsIgnoreCase(buf, secondSpace + 1, end, SIP_2_0);
+}
+
+/** CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). Returns false when the value is not that. */
+function scanCSeq(buf: Buffer, start: number, end: number, head: SipHead): boolean {
+  let pos = start;
+  let seq = 0;
+  while (pos < end && isDigit(buf[pos])) seq = seq * 10 + (buf[pos++] - 0x30);
+  const digits = pos - start;
+  // The sequence number must be below 2**31 (§8.1.1.5): ten digits at most.
+  if (digits === 0 || digits > 10) return false;
+  const methodStart = skipWhitespace(buf, pos, end);
+  if (methodStart === pos || methodStart >= end) return false;
+  let methodEnd = methodStart;
+  while (methodEnd < end && TOKEN_CHAR[buf[methodEnd]] === 1) methodEnd++;
+  if (trimEnd(buf, methodEnd, end) !== methodEnd) return false;
+  head.cseqSeq = seq;
+  record(S_CSEQ_METHOD, methodStart, methodEnd);
+  if (methodStart === pos + 1 && buf[pos] === SP && (buf[start] !== 0x30 || digits === 1)) record(S_CSEQ, start, methodEnd);
+  return true;
+}
+
+/** Records the URI, display name and tag of a From or To value; false when it has no URI. */
+function scanParty(buf: Buffer, start: number, end: number, uriSlot: number, displaySlot: number, tagSlot: number): boolean {
+  if (!scanNameAddr(buf, start, end)) return false;
+  record(uriSlot, nameAddr.uriStart, nameAddr.uriEnd);
+  if (nameAddr.displayEnd > nameAddr.displayStart) record(displaySlot, nameAddr.displayStart, nameAddr.displayEnd);
+  if (findParam(buf, nameAddr.paramsStart, end, TAG)) record(tagSlot, foundValue.start, foundValue.end);
+  return true;
+}
+
+function hasHighByte(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] >= 0x80) return true;
+  return false;
+}
+
+/** host[:port] without the whitespace RFC 3261 allows around the colon (sent-by = host [ COLON port ], COLON = SWS ":" SWS). */
+function compactSentBy(sentBy: string | null): string | null {
+  return sentBy !== null && (sentBy.indexOf(' ') >= 0 || sentBy.indexOf('\t') >= 0) ? sentBy.replace(/\s+/g, '') : sentBy;
+}
+
+/**
+ * The string fields, cut from one decoded copy of the header block. `block` is the block decoded
+ * as UTF-8 when it is pure ASCII (the usual case: byte offsets are string offsets), else decoded
+ * as latin1 (offsets still match; tokens keep every byte distinct) with free-text fields decoded
+ * again as UTF-8 on their own. `folded` says whether any header spans several lines.
+ */
+class FieldCutter {
+  constructor(
+    private readonly buf: Buffer,
+    private readonly block: string,
+    private readonly ascii: boolean,
+    private readonly folded: boolean,
+  ) {}
+
+  /** A token field (Call-ID, tag, branch): its bytes as they are. */
+  token(slot: number): string | null {
+    const start = ranges[2 * slot];
+    if (start < 0) return null;
+    const value = this.block.substring(start, ranges[2 * slot + 1]);
+    return this.folded ? unfold(value) : value;
+  }
+
+  /** A free-text field (URI, display name, reason, User-Agent): UTF-8. */
+  text(slot: number): string | null {
+    const start = ranges[2 * slot];
+    if (start < 0) return null;
+    const end = ranges[2 * slot + 1];
+    const value = this.ascii || !hasHighByte(this.buf, start, end) ? this.block.substring(start, end) : this.buf.utf8Slice(start, end);
+    return this.folded ? unfold(value) : value;
+  }
+
+  /** A field that may be a quoted string (display name, realm, nonce): unquoted. */
+  quotable(slot: number): string | null {
+    const value = this.text(slot);
+    return value !== null && value.charCodeAt(0) === 0x22 ? unquoteText(value) : value;
+  }
+}
+
+/** The SDP summary of a body: the body itself when it is application/sdp, else its first SDP part. */
+function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string): SdpSummary | null {
+  const mediaType = mediaTypeOf(contentType);
+  if (mediaType === 'application/sdp') return summarizeSdpBody(buf, start, end);
+  if (!mediaType.startsWith('multipart/')) return null;
+  for (const part of bodyParts(buf, start, end, contentType)) {
+    if (part.contentType !== null && mediaTypeOf(part.contentType) === 'application/sdp') {
+      return summarizeSdpBody(part.body, 0, part.body.length);
+    }
+  }
+  return null;
+}
+
+/**
+ * Hot path: one pass over the header block, extracting exactly the SipHead fields. Never
+ * throws; sets head.malformed with the reason(s) for a bad start line, a missing Call-ID, a
+ * missing or bad CSeq, missing or bad From / To / Via, a bad Content-Length, a missing
+ * Content-Length on a stream, a truncated body and a missing end of headers. For datagrams an
+ * absent Content-Length means the rest of the datagram is the body (RFC 3261 §18.3);
+ * bodyLength is the number of body bytes really present.
+ */
+export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead {
+  const buf = bytes;
+  const length = buf.length;
+  const head = newHead();
+  for (let i = 0; i < ranges.length; i++) ranges[i] = -1;
+  let malformed: string | null = null;
+
+  // RFC 3261 §7.5: CRLFs before the start line are ignored.
+  let pos = 0;
+  while (pos < length && (buf[pos] === CR || buf[pos] === LF)) pos++;
+  let lf = buf.indexOf(LF, pos);
+  let lineEnd = lf < 0 ? length : lf;
+  if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+  if (!scanStartLine(buf, pos, lineEnd, head)) malformed = 'bad start line';
+  pos = lf < 0 ? length : lf + 1;
+
+  let headerEnd = false;
+  let bodyStart = length;
+  let viaSeen = false;
+  let cseqSeen = false;
+  let fromSeen = false;
+  let toSeen = false;
+  let contactSeen = false;
+  let contentLengthSeen = false;
+  let badContentLength = false;
+  let authSeen = false;
+  let folded = false;
+  while (pos < length) {
+    lf = buf.indexOf(LF, pos);
+    if (lf === pos || (lf === pos + 1 && buf[pos] === CR)) {
+      headerEnd = true;
+      bodyStart = lf + 1;
+      break;
+    }
+    // RFC 3261 §7.3.1: a line that starts with SP or HT continues the header above it.
+    while (lf >= 0 && lf + 1 < length && (buf[lf + 1] === SP || buf[lf + 1] === HT)) {
+      folded = true;
+      lf = buf.indexOf(LF, lf + 1);
+    }
+    const next = lf < 0 ? length : lf + 1;
+    lineEnd = lf < 0 ? length : lf;
+    let colon = pos;
+    while (colon < lineEnd && buf[colon] !== COLON) colon++;
+    if (colon === lineEnd) {
+      pos = next; // no colon: not a header (Wireshark warns and goes on)
+      continue;
+    }
+    let nameEnd = colon;
+    while (nameEnd > pos && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
+    const id = identifyHeader(buf, pos, nameEnd);
+    if (id === 0) {
+      pos = next;
+      continue;
+    }
+    const vs = skipWhitespace(buf, colon + 1, lineEnd);
+    const ve = trimEnd(buf, vs, lineEnd);
+    switch (id) {
+      case H_VIA:
+        head.viaCount += countValues(buf, vs, ve);
+        if (!viaSeen) {
+          viaSeen = true;
+          if (scanVia(buf, vs, ve)) {
+            record(S_SENT_BY, via.sentByStart, via.sentByEnd);
+            if (findParam(buf, via.paramsStart, ve, BRANCH)) record(S_BRANCH, foundValue.start, foundValue.end);
+          } else malformed = appendReason(malformed, 'bad Via');
+        }
+        break;
+      case H_CALL_ID:
+        if (!seen(S_CALL_ID) && ve > vs) record(S_CALL_ID, vs, ve);
+        break;
+      case H_CSEQ:
+        if (!cseqSeen) {
+          cseqSeen = true;
+          if (!scanCSeq(buf, vs, ve, head)) malformed = appendReason(malformed, 'bad CSeq');
+        }
+        break;
+      case H_FROM:
+        if (!fromSeen) {
+          fromSeen = true;
+          if (!scanParty(buf, vs, ve, S_FROM_URI, S_FROM_DISPLAY, S_FROM_TAG)) malformed = appendReason(malformed, 'bad From');
+        }
+        break;
+      case H_TO:
+        if (!toSeen) {
+          toSeen = true;
+          if (!scanParty(buf, vs, ve, S_TO_URI, S_TO_DISPLAY, S_TO_TAG)) malformed = appendReason(malformed, 'bad To');
+        }
+        break;
+      case H_CONTACT:
+        if (!contactSeen) {
+          contactSeen = true;
+          if (scanNameAddr(buf, vs, ve)) {
+            record(S_CONTACT_URI, nameAddr.uriStart, nameAddr.uriEnd);
+            if (findParam(buf, nameAddr.paramsStart, ve, EXPIRES_PARAM)) head.contactExpires = parseWholeInt(buf, foundValue.start, foundValue.end);
+          }
+        }
+        break;
+      case H_CONTENT_TYPE:
+        if (!seen(S_CONTENT_TYPE)) record(S_CONTENT_TYPE, vs, ve);
+        break;
+      case H_CONTENT_LENGTH:
+        if (!contentLengthSeen) {
+          contentLengthSeen = true;
+          head.contentLength = parseWholeInt(buf, vs, ve);
+          badContentLength = head.contentLength === null;
+        }
+        break;
+      case H_EXPIRES:
+        if (head.expires === null) head.expires = parseWholeInt(buf, vs, ve);
+        break;
+      case H_MIN_EXPIRES:
+        if (head.minExpires === null) head.minExpires = parseWholeInt(buf, vs, ve);
+        break;
+      case H_RETRY_AFTER:
+        // delta-seconds [ comment ] *( SEMI retry-param ): the number only (§20.33)
+        if (head.retryAfter === null) head.retryAfter = parseLeadingInt(buf, vs, ve);
+        break;
+      case H_RSEQ:
+        if (head.rseq === null) head.rseq = parseWholeInt(buf, vs, ve);
+        break;
+      case H_RACK:
+        if (!seen(S_RACK)) record(S_RACK, vs, ve);
+        break;
+      case H_SESSION_EXPIRES:
+        // delta-seconds *( SEMI se-params ) (RFC 4028 §4)
+        if (head.sessionExpires === null) head.sessionExpires = parseLeadingInt(buf, vs, ve);
+        break;
+      case H_SUBSCRIPTION_STATE:
+        if (!seen(S_SUBSCRIPTION_STATE)) record(S_SUBSCRIPTION_STATE, vs, ve);
+        break;
+      case H_EVENT:
+        if (!seen(S_EVENT)) record(S_EVENT, vs, ve);
+        break;
+      case H_CREDENTIALS:
+      case H_CHALLENGE:
+        if (id === H_CREDENTIALS) head.hasCredentials = true;
+        // realm and nonce: of the challenge in a response, of the credentials in a request
+        if (!authSeen && (id === H_CREDENTIALS) === head.isRequest) {
+          authSeen = true;
+          if (findAuthParam(buf, vs, ve, REALM)) record(S_AUTH_REALM, foundValue.start, foundValue.end);
+          if (findAuthParam(buf, vs, ve, NONCE)) record(S_AUTH_NONCE, foundValue.start, foundValue.end);
+        }
+        break;
+      case H_USER_AGENT:
+        if (!seen(S_USER_AGENT)) record(S_USER_AGENT, vs, ve);
+        break;
+      case H_SERVER:
+        if (!seen(S_SERVER)) record(S_SERVER, vs, ve);
+        break;
+      case H_X_CALL_ID:
+        if (!seen(S_X_CALL_ID) && ve > vs) record(S_X_CALL_ID, vs, ve);
+        break;
+      case H_P_CHARGING_VECTOR:
+        // icid-value *(SEMI charge-params) (RFC 7315 §4.6): the value starts with a parameter.
+        if (!seen(S_ICID) && findParam(buf, vs, ve, ICID_VALUE, true)) record(S_ICID, foundValue.start, foundValue.end);
+        break;
+    }
+    pos = next;
+  }
+
+  const blockEnd = headerEnd ? bodyStart : length;
+  let text = buf.utf8Slice(0, blockEnd);
+  // Pure ASCII exactly when UTF-8 decoding kept one character per byte and replaced none.
+  const ascii = text.length === blockEnd && text.indexOf('\uFFFD') < 0;
+  if (!ascii) text = buf.latin1Slice(0, blockEnd);
+  const cut = new FieldCutter(buf, text, ascii, folded);
+  head.method = cut.token(S_METHOD);
+  head.requestUri = cut.text(S_REQUEST_URI);
+  head.reason = cut.text(S_REASON);
+  head.callId = cut.token(S_CALL_ID);
+  if (seen(S_CSEQ)) {
+    head.cseq = cut.token(S_CSEQ);
+    head.cseqMethod = head.cseq!.substring(ranges[2 * S_CSEQ_METHOD] - ranges[2 * S_CSEQ]);
+  } else if (seen(S_CSEQ_METHOD)) {
+    head.cseqMethod = cut.token(S_CSEQ_METHOD);
+    head.cseq = head.cseqSeq + ' ' + head.cseqMethod;
+  }
+  head.branch = cut.token(S_BRANCH);
+  head.sentBy = compactSentBy(cut.token(S_SENT_BY));
+  head.fromUri = cut.text(S_FROM_URI);
+  head.fromDisplay = cut.quotable(S_FROM_DISPLAY);
+  head.fromTag = cut.token(S_FROM_TAG);
+  head.toUri = cut.text(S_TO_URI);
+  head.toDisplay = cut.quotable(S_TO_DISPLAY);
+  head.toTag = cut.token(S_TO_TAG);
+  head.contactUri = cut.text(S_CONTACT_URI);
+  head.contentType = cut.text(S_CONTENT_TYPE);
+  head.rack = cut.text(S_RACK);
+  head.subscriptionState = cut.text(S_SUBSCRIPTION_STATE);
+  head.event = cut.text(S_EVENT);
+  head.authRealm = cut.quotable(S_AUTH_REALM);
+  head.authNonce = cut.quotable(S_AUTH_NONCE);
+  head.userAgent = head.isRequest ? (cut.text(S_USER_AGENT) ?? cut.text(S_SERVER)) : (cut.text(S_SERVER) ?? cut.text(S_USER_AGENT));
+  head.xCallId = cut.token(S_X_CALL_ID);
+  head.icid = cut.quotable(S_ICID);
+
+  if (head.callId === null) malformed = appendReason(malformed, 'missing Call-ID');
+  if (!cseqSeen) malformed = appendReason(malformed, 'missing CSeq');
+  if (!fromSeen) malformed = appendReason(malformed, 'missing From');
+  if (!toSeen) malformed = appendReason(malformed, 'missing To');
+  if (!viaSeen) malformed = appendReason(malformed, 'missing Via');
+  if (badContentLength) malformed = appendReason(malformed, 'bad Content-Length');
+
+  if (!headerEnd) {
+    malformed = appendReason(malformed, 'no header end');
+  } else {
+    const available = length - bodyStart;
+    const declared = head.contentLength;
+    if (declared !== null) {
+      head.bodyLength = Math.min(declared, available);
+      if (available < declared) malformed = appendReason(malformed, `truncated body: ${available} of ${declared} bytes`);
+    } else if (options.datagram) {
+      head.bodyLength = available;
+    } else if (!badContentLength) {
+      // RFC 3261 §20.14: on a stream transport the header MUST be present.
+      malformed = appendReason(malformed, 'missing Content-Length on a stream transport');
+    }
+    if (head.bodyLength > 0 && head.contentType !== null) {
+      head.sdp = sdpOfBody(buf, bodyStart, bodyStart + head.bodyLength, head.contentType);
+    }
+  }
+  head.malformed = malformed;
+  return head;
+}

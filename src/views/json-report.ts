@@ -1,0 +1,87 @@
+// The `sipladder analyze --json` document (../shared/corpus/CONTRACT.md), written
+// piece by piece so a capture with millions of messages never becomes one giant string.
+import type { Writable } from 'node:stream';
+import type { Analysis, CaptureInfo, DecodeWarning, SipMessage } from '../model.js';
+
+export interface JsonReportInput {
+  fileName: string;
+  info: CaptureInfo;
+  warnings: DecodeWarning[];
+  messages: SipMessage[];
+  analysis: Analysis;
+}
+
+/** The per-message record of the JSON document: where, when, what, and how it links into the analysis. */
+export function messageRecord(m: SipMessage, links: Analysis['messageLinks'][number] | undefined): Record<string, unknown> {
+  const r: Record<string, unknown> = {
+    id: m.id,
+    frame: m.frame,
+    time: m.time,
+    src: m.src,
+    dst: m.dst,
+    transport: m.transport,
+  };
+  if (m.frames.length > 1) r.frames = m.frames;
+  if (m.isRequest) {
+    r.method = m.method;
+    r.requestUri = m.requestUri;
+  } else {
+    r.status = m.status;
+    r.reason = m.reason;
+  }
+  r.callId = m.callId;
+  r.cseq = m.cseq;
+  r.branch = m.branch;
+  r.fromTag = m.fromTag;
+  r.toTag = m.toTag;
+  r.fromUri = m.fromUri;
+  r.toUri = m.toUri;
+  r.size = m.size;
+  if (m.malformed) {
+    r.malformed = true;
+    r.malformedReason = m.malformed;
+  }
+  r.transaction = links?.transaction ?? null;
+  r.dialog = links?.dialog ?? null;
+  r.retransmissionOf = links?.retransmissionOf ?? null;
+  return r;
+}
+
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
+}
+
+async function writeArray<T>(out: Writable, name: string, items: readonly T[], toRecord: (item: T) => unknown = (x) => x): Promise<void> {
+  await write(out, `"${name}":[`);
+  let batch = '';
+  for (let i = 0; i < items.length; i++) {
+    batch += (i ? ',\n' : '\n') + JSON.stringify(toRecord(items[i]));
+    if (batch.length > 1 << 20) {
+      await write(out, batch);
+      batch = '';
+    }
+  }
+  await write(out, batch + (items.length ? '\n]' : ']') + ',\n');
+}
+
+export async function writeJsonReport(out: Writable, input: JsonReportInput): Promise<void> {
+  const { info, analysis } = input;
+  const file = {
+    name: input.fileName,
+    format: info.format,
+    compression: info.compression,
+    linkTypes: info.linkTypes,
+    packets: info.packets,
+    bytes: info.bytes,
+    comments: info.comments,
+  };
+  await write(out, `{"file":${JSON.stringify(file)},\n"warnings":${JSON.stringify(input.warnings)},\n`);
+  const links = analysis.messageLinks;
+  await writeArray(out, 'messages', input.messages, (m) => messageRecord(m, links[m.id]));
+  await writeArray(out, 'transactions', analysis.transactions);
+  await writeArray(out, 'dialogs', analysis.dialogs);
+  await writeArray(out, 'calls', analysis.calls);
+  await writeArray(out, 'registrations', analysis.registrations);
+  await writeArray(out, 'anomalies', analysis.anomalies);
+  await write(out, `"stats":${JSON.stringify(analysis.stats)}}\n`);
+}

@@ -1,0 +1,71 @@
+// The CLI's text report (src/views/text-report.ts) on analyses of corpus captures: what each
+// section says, and that every line fits a 100-column terminal.
+import { describe, expect, it } from 'vitest';
+import { renderTextReport, type TextReportInput } from '../../src/views/text-report.js';
+import { analyze, corpus, type Capture } from './helpers.js';
+
+function report(name: string, c: Capture = corpus(name), messages: 'list' | 'count' = 'list'): string {
+  const input: TextReportInput = {
+    file: { name: `${name}.pcapng`, format: 'pcapng', linkTypes: [1], packets: c.messages.length, bytes: 4096 },
+    warnings: [],
+    messages: messages === 'list' ? c.messages : c.messages.length,
+    analysis: analyze(c),
+  };
+  return renderTextReport(input);
+}
+
+const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
+
+describe('text report', () => {
+  it('summarises a clean call and lists it in the calls table (call-basic-udp)', () => {
+    const text = report('call-basic-udp');
+    expect(text).toContain('File           call-basic-udp.pcapng: pcapng, Ethernet (1), 7 packets, 4.0 KiB');
+    expect(text).toContain('Capture        2026-11-24 15:01:24.343 to 15:01:28.551 UTC (4.208 s)');
+    expect(text).toContain('Messages       7 SIP messages, 0 retransmissions, 2 transactions, 1 dialog');
+    expect(text).toContain('Calls          1 call (1 completed), ASR 100.0%');
+    expect(text).toContain('Anomalies      0 errors, 0 warnings, 0 notes');
+    expect(text).toMatch(/^Start {9}Caller -> Callee +Outcome +PDD +Duration +Msgs +Anom\.$/m);
+    expect(text).toMatch(/^15:01:24\.343 {2}alice -> bob +completed 200 +0\.200 s +3\.001 s +7$/m);
+    expect(text).toContain('ANOMALIES\nNone found.');
+    expect(text).not.toContain('REGISTRATIONS');
+  });
+
+  it('writes each anomaly with its explanation, reference and message times (anomaly-2xx-never-acked)', () => {
+    const text = report('anomaly-2xx-never-acked');
+    expect(text).toContain('Anomalies      1 error, 0 warnings, 0 notes');
+    expect(text).toContain('completed 200, callee hung up');
+    expect(text).toContain('[error] invite-2xx-not-acked: 2xx to INVITE never acknowledged');
+    expect(text).toContain('  Call-ID    d1a5cb17129593dc@uac.sipladder.test');
+    expect(text).toContain('  Reference  RFC 3261 §13.3.1.4');
+    expect(text).toContain('  Messages   #3 15:02:32.227 200 OK 127.0.0.1:15100 -> 127.0.0.1:15101');
+    expect(text).toContain('... 6 more messages');
+    expect(text).toMatch(/never\s+acknowledged:\s+the\s+UAS\s+retransmitted\s+it\s+10\s+times/);
+  });
+
+  it('shows message ids alone when only the number of messages is given', () => {
+    const text = report('anomaly-503-no-retry-after', corpus('anomaly-503-no-retry-after'), 'count');
+    expect(text).toContain('  Messages   #0\n             #2');
+    expect(text).toContain('Messages       4 SIP messages');
+  });
+
+  it('lists registrations with their outcome and explains a failure (register-403-forbidden)', () => {
+    const text = report('register-403-forbidden');
+    expect(text).toMatch(/^REGISTRATIONS\nStart {9}Address of record +Outcome +Attempts +Challenges$/m);
+    expect(text).toMatch(/^15:02:10\.907 {2}sip:alice@sipladder\.test +failed 403 +2 +1$/m);
+    expect(text).toContain('403 Forbidden: the registrar understood the REGISTER and refused it');
+    expect(text).toContain('Registrations  1 (0 registered at the end)');
+  });
+
+  it('shows other kinds by their method (message-im) and counts a call mix (callmix-udp-500)', () => {
+    expect(report('message-im')).toMatch(/alice -> dave +MESSAGE failed 404/);
+    const mix = report('callmix-udp-500');
+    expect(mix).toContain('Calls          500 calls (350 completed, 49 busy, 45 rejected, 40 cancelled, 16 failed), ASR 70.0%');
+    expect(mix).toMatch(/warning +service-unavailable-not-retried +16 /);
+  });
+
+  it('fits every line into 100 columns', () => {
+    for (const name of ['call-basic-udp', 'anomaly-2xx-never-acked', 'anomaly-invite-no-response', 'register-403-forbidden', 'callmix-udp-500', 'subscribe-notify', 'call-basic-ipv6']) {
+      expect(widest(report(name)), name).toBeLessThanOrEqual(100);
+    }
+  });
+});
