@@ -43,21 +43,20 @@ export async function decodeCapture(source: string | Readable, sinks: DecodeSink
   let lastTime: Timestamp | null = null;
 
   const onPayload = (p: SipPayload) => {
-    const head = scanSip(p.bytes, { datagram: p.transport === 'UDP' || p.transport === 'SCTP' });
-    const message: SipMessage = {
-      ...head,
-      id: count++,
-      frame: p.frame,
-      frames: p.frames,
-      indexInFrame: p.indexInFrame,
-      ts: p.ts,
-      time: formatTimestamp(p.ts),
-      ipVersion: p.ipVersion,
-      src: formatEndpoint(p.srcIp, p.srcPort, p.ipVersion),
-      dst: formatEndpoint(p.dstIp, p.dstPort, p.ipVersion),
-      transport: p.transport,
-      size: p.bytes.length,
-    };
+    // The scanned head becomes the message: adding the same fields in the same order to
+    // every head keeps one hidden class, where an object spread of 40 fields is slow.
+    const message = scanSip(p.bytes, { datagram: p.transport === 'UDP' || p.transport === 'SCTP' }) as SipMessage;
+    message.id = count++;
+    message.frame = p.frame;
+    message.frames = p.frames;
+    message.indexInFrame = p.indexInFrame;
+    message.ts = p.ts;
+    message.time = formatTimestamp(p.ts);
+    message.ipVersion = p.ipVersion;
+    message.src = formatEndpoint(p.srcIp, p.srcPort, p.ipVersion);
+    message.dst = formatEndpoint(p.dstIp, p.dstPort, p.ipVersion);
+    message.transport = p.transport;
+    message.size = p.bytes.length;
     sinks.message(message, p.bytes);
   };
 

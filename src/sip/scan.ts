@@ -1,9 +1,7 @@
 // The hot path: one pass over a SIP message's header block, extracting exactly the SipHead
 // fields. It runs on every message of multi-gigabyte captures, so it works on the Buffer with
 // offsets and recognises a header by its name's length and bytes before anything else. The
-// pass records where each string field lies; the strings are then cut from ONE decoded copy of
-// the header block (a native decode costs far more than the bytes it copies, so one decode
-// plus substrings is several times cheaper than a decode per field).
+// pass records where each string field lies; only those fields become strings.
 import type { SdpSummary, SipHead } from '../model.js';
 import { countValues, nameAddr, scanNameAddr, scanVia, via } from './address.js';
 import {
@@ -248,16 +246,14 @@ function compactSentBy(sentBy: string | null): string | null {
 }
 
 /**
- * The string fields, cut from one decoded copy of the header block. `block` is the block decoded
- * as UTF-8 when it is pure ASCII (the usual case: byte offsets are string offsets), else decoded
- * as latin1 (offsets still match; tokens keep every byte distinct) with free-text fields decoded
- * again as UTF-8 on their own. `folded` says whether any header spans several lines.
+ * The string fields, each decoded on its own from the message bytes. A substring of one decoded
+ * header block would be cheaper to make, but V8 keeps such a slice's whole parent string alive:
+ * analysis keeps Call-IDs and tags for the whole capture, and would then hold every header block.
+ * `folded` says whether any header spans several lines.
  */
 class FieldCutter {
   constructor(
     private readonly buf: Buffer,
-    private readonly block: string,
-    private readonly ascii: boolean,
     private readonly folded: boolean,
   ) {}
 
@@ -265,7 +261,7 @@ class FieldCutter {
   token(slot: number): string | null {
     const start = ranges[2 * slot];
     if (start < 0) return null;
-    const value = this.block.substring(start, ranges[2 * slot + 1]);
+    const value = this.buf.latin1Slice(start, ranges[2 * slot + 1]);
     return this.folded ? unfold(value) : value;
   }
 
@@ -274,7 +270,7 @@ class FieldCutter {
     const start = ranges[2 * slot];
     if (start < 0) return null;
     const end = ranges[2 * slot + 1];
-    const value = this.ascii || !hasHighByte(this.buf, start, end) ? this.block.substring(start, end) : this.buf.utf8Slice(start, end);
+    const value = hasHighByte(this.buf, start, end) ? this.buf.utf8Slice(start, end) : this.buf.latin1Slice(start, end);
     return this.folded ? unfold(value) : value;
   }
 
@@ -466,19 +462,14 @@ export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead 
     pos = next;
   }
 
-  const blockEnd = headerEnd ? bodyStart : length;
-  let text = buf.utf8Slice(0, blockEnd);
-  // Pure ASCII exactly when UTF-8 decoding kept one character per byte and replaced none.
-  const ascii = text.length === blockEnd && text.indexOf('\uFFFD') < 0;
-  if (!ascii) text = buf.latin1Slice(0, blockEnd);
-  const cut = new FieldCutter(buf, text, ascii, folded);
+  const cut = new FieldCutter(buf, folded);
   head.method = cut.token(S_METHOD);
   head.requestUri = cut.text(S_REQUEST_URI);
   head.reason = cut.text(S_REASON);
   head.callId = cut.token(S_CALL_ID);
   if (seen(S_CSEQ)) {
     head.cseq = cut.token(S_CSEQ);
-    head.cseqMethod = head.cseq!.substring(ranges[2 * S_CSEQ_METHOD] - ranges[2 * S_CSEQ]);
+    head.cseqMethod = cut.token(S_CSEQ_METHOD);
   } else if (seen(S_CSEQ_METHOD)) {
     head.cseqMethod = cut.token(S_CSEQ_METHOD);
     head.cseq = head.cseqSeq + ' ' + head.cseqMethod;
