@@ -3,12 +3,24 @@
 // Call-IDs, tags, branches and times, until the file reaches the wanted size.
 // Each replica k prefixes every Call-ID, tag and branch with `k.`, so every call is
 // distinct to an analyzer, and is shifted in time so the calls follow each other.
+//
+// SIPp gave all 500 calls of the source the same three RTP ports and one SDP session id.
+// Real media servers hand every call its own ports from a range, and every offer its own
+// session id (RFC 4566 §5.2: "a numeric string such that the tuple of <username>,
+// <sess-id>, <nettype>, <addrtype>, and <unicast-address> forms a globally unique
+// identifier for the session"). Left as they were, the repeated ports are pathological
+// for Wireshark: its SDP dissector sets up an RTP conversation for every offer and answer
+// (srtp_add_address, one per setup frame), all on the same address and port, and tshark
+// 4.0's time per packet grows with their number: 12 MB took 5.8 s of CPU, 27 MB 25 s and
+// 105 MB 439 s, against 1.7 s and 3.5 s for the first two with per-call media (about the
+// same as with `-o sdp.establish_conversation:FALSE`). Each call therefore gets its own ports and
+// session ids here (see MediaPlan).
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { readCapture } from '../src/capture/index.js';
 import { scanSip } from '../src/sip/index.js';
+import { enhancedPacket, ETHERNET, interfaceDescription, ipv4Checksum, sectionHeader } from './pcapng.js';
 
-const ETHERNET = 14;
 const BRANCH_COOKIE = 'z9hG4bK';
 
 interface SourcePacket {
@@ -20,6 +32,8 @@ interface SourcePacket {
   payload: Buffer;
   /** Strings of this message to make unique per replica. */
   tokens: string[];
+  /** Call-ID of a message with an SDP body (its media is renumbered per call), else null. */
+  sdpCallId: string | null;
 }
 
 async function loadSource(path: string): Promise<SourcePacket[]> {
@@ -33,6 +47,7 @@ async function loadSource(path: string): Promise<SourcePacket[]> {
       const head = scanSip(payload, { datagram: true });
       const tokens = [head.callId, head.fromTag, head.toTag].filter((t): t is string => !!t && t.length >= 4);
       if (head.branch?.startsWith(BRANCH_COOKIE)) tokens.push(head.branch.slice(BRANCH_COOKIE.length));
+      const hasSdp = head.callId !== null && payload.includes(SDP_START);
       packets.push({
         sec: p.ts.sec,
         nsec: p.ts.nsec,
@@ -40,6 +55,7 @@ async function loadSource(path: string): Promise<SourcePacket[]> {
         udpPorts: Buffer.from(p.data.subarray(udp, udp + 4)),
         payload,
         tokens,
+        sdpCallId: hasSdp ? head.callId : null,
       });
     },
     warning() {},
@@ -47,18 +63,83 @@ async function loadSource(path: string): Promise<SourcePacket[]> {
   return packets;
 }
 
-/** Replaces every occurrence of each token by prefix + token. */
-function rewrite(payload: Buffer, tokens: string[], prefix: string): Buffer {
-  let text = payload.toString('latin1');
-  for (const t of tokens) text = text.split(t).join(prefix + t);
-  return Buffer.from(text, 'latin1');
+/** Changes whenever the generator writes different bytes, so a cached capture of an older one is not reused. */
+export const BENCH_CAPTURE_VERSION = 2;
+
+/** Header end followed by the first line of an SDP body (RFC 4566 §5: "v=" comes first). */
+const SDP_START = Buffer.from('\r\n\r\nv=0');
+/** Even RTP ports are handed out round-robin from this range, as a media server does (RTCP takes port + 1). */
+const RTP_PORT_FIRST = 10000;
+const RTP_PORT_COUNT = 25000;
+
+/**
+ * The media of every call made distinct: per replica, each (Call-ID, original port) gets
+ * the next free RTP port and each (Call-ID, original session id) a new session id, kept
+ * for the whole call so offer, answer, re-INVITEs and retransmissions agree.
+ */
+class MediaPlan {
+  private ports = new Map<string, number>();
+  private sessions = new Map<string, number>();
+  private nextPort = 0;
+  private nextSession = 0;
+
+  /** Starts a replica: its calls are new calls. */
+  newReplica(): void {
+    this.ports.clear();
+    this.sessions.clear();
+  }
+
+  port(callId: string, original: string): number {
+    const key = `${callId} ${original}`;
+    let port = this.ports.get(key);
+    if (port === undefined) {
+      port = RTP_PORT_FIRST + 2 * (this.nextPort++ % RTP_PORT_COUNT);
+      this.ports.set(key, port);
+    }
+    return port;
+  }
+
+  /** A ten-digit id, like the NTP-time ids of the source. */
+  session(callId: string, original: string): number {
+    const key = `${callId} ${original}`;
+    let id = this.sessions.get(key);
+    if (id === undefined) {
+      id = 1_000_000_000 + ((this.nextSession++ * 7_919) % 8_000_000_000);
+      this.sessions.set(key, id);
+    }
+    return id;
+  }
 }
 
-function ipv4Checksum(header: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i < header.length; i += 2) if (i !== 10) sum += header.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+/**
+ * The SDP body with the call's own ports (m= lines) and session id (o= line; the version
+ * keeps its distance to the id, so a re-offer still counts up), and Content-Length set
+ * to the body's new length.
+ */
+function renumberMedia(text: string, callId: string, plan: MediaPlan): string {
+  const split = text.indexOf('\r\n\r\n') + 4;
+  const body = text.slice(split)
+    .replace(/^m=(\S+) (\d+)/gm, (_, media: string, port: string) => `m=${media} ${plan.port(callId, port)}`)
+    .replace(/^o=(\S+) (\d+) (\d+)/m, (_, user: string, id: string, version: string) => {
+      const session = plan.session(callId, id);
+      return `o=${user} ${session} ${session + (Number(version) - Number(id))}`;
+    });
+  const head = text.slice(0, split).replace(/^(Content-Length|l)([ \t]*:[ \t]*)\d+/im, (_, name: string, colon: string) => `${name}${colon}${body.length}`);
+  return head + body;
+}
+
+/** Replaces every occurrence of each token by prefix + token. */
+function rewrite(payload: Buffer, tokens: string[], prefix: string): string {
+  let text = payload.toString('latin1');
+  for (const t of tokens) text = text.split(t).join(prefix + t);
+  return text;
+}
+
+/** One source message as it appears in replica k (k = 0 keeps the Call-IDs, tags and branches). */
+function replicate(p: SourcePacket, k: number, plan: MediaPlan): Buffer {
+  if (k === 0 && p.sdpCallId === null) return p.payload;
+  const text = k === 0 ? p.payload.toString('latin1') : rewrite(p.payload, p.tokens, `${k.toString(36)}.`);
+  return Buffer.from(p.sdpCallId === null ? text : renumberMedia(text, p.sdpCallId, plan), 'latin1');
 }
 
 function frame(src: SourcePacket, payload: Buffer): Buffer {
@@ -76,47 +157,6 @@ function frame(src: SourcePacket, payload: Buffer): Buffer {
   return out;
 }
 
-function block(type: number, body: Buffer): Buffer {
-  const len = 12 + body.length + ((4 - (body.length % 4)) % 4);
-  const b = Buffer.alloc(len);
-  b.writeUInt32LE(type, 0);
-  b.writeUInt32LE(len, 4);
-  body.copy(b, 8);
-  b.writeUInt32LE(len, len - 4);
-  return b;
-}
-
-function sectionHeader(): Buffer {
-  const body = Buffer.alloc(16);
-  body.writeUInt32LE(0x1a2b3c4d, 0);
-  body.writeUInt16LE(1, 4);
-  body.writeUInt16LE(0, 6);
-  body.writeBigInt64LE(-1n, 8);
-  return block(0x0a0d0d0a, body);
-}
-
-function interfaceDescription(): Buffer {
-  const body = Buffer.alloc(8 + 8 + 4);
-  body.writeUInt16LE(1, 0); // Ethernet
-  body.writeUInt32LE(262144, 4);
-  body.writeUInt16LE(9, 8); // if_tsresol
-  body.writeUInt16LE(1, 10);
-  body.writeUInt8(9, 12); // nanoseconds
-  return block(1, body);
-}
-
-function enhancedPacket(sec: number, nsec: number, data: Buffer): Buffer {
-  const body = Buffer.alloc(20 + data.length);
-  const ts = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
-  body.writeUInt32LE(0, 0);
-  body.writeUInt32LE(Number(ts >> 32n), 4);
-  body.writeUInt32LE(Number(ts & 0xffffffffn), 8);
-  body.writeUInt32LE(data.length, 12);
-  body.writeUInt32LE(data.length, 16);
-  data.copy(body, 20);
-  return block(6, body);
-}
-
 /** Writes a pcapng of at least targetBytes; returns the number of packets written. */
 export async function makeBenchCapture(sourcePath: string, outPath: string, targetBytes: number): Promise<number> {
   const source = await loadSource(sourcePath);
@@ -131,11 +171,11 @@ export async function makeBenchCapture(sourcePath: string, outPath: string, targ
   };
   await push(sectionHeader());
   await push(interfaceDescription());
+  const plan = new MediaPlan();
   for (let k = 0; written < targetBytes; k++) {
-    const prefix = `${k.toString(36)}.`;
+    plan.newReplica();
     for (const p of source) {
-      const payload = k === 0 ? p.payload : rewrite(p.payload, p.tokens, prefix);
-      await push(enhancedPacket(p.sec + k * span, p.nsec, frame(p, payload)));
+      await push(enhancedPacket(p.sec + k * span, p.nsec, frame(p, replicate(p, k, plan))));
       packets++;
     }
   }

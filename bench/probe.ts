@@ -2,14 +2,14 @@
 //   probe decode FILE   decoding only (every SIP message found, then dropped)
 //   probe analyze FILE  decoding and the whole analysis (messages kept only as analysis records)
 import { decodeCapture } from '../src/pipeline.js';
-import { Analyzer } from '../src/analysis/index.js';
 
 const [mode, file] = process.argv.slice(2);
 if ((mode !== 'decode' && mode !== 'analyze') || !file) {
   process.stderr.write('usage: probe decode|analyze FILE\n');
   process.exit(2);
 }
-const analyzer = mode === 'analyze' ? new Analyzer() : null;
+// The analysis is loaded only to be run: decoding alone does not pay for compiling it.
+const analyzer = mode === 'analyze' ? new (await import('../src/analysis/index.js')).Analyzer() : null;
 let bodyBytes = 0;
 const result = await decodeCapture(file, {
   message(m) {

@@ -1,33 +1,43 @@
-// `npm run bench`: decode and analysis throughput and peak memory on a large capture,
-// next to tshark's field extraction and sngrep's load of the same file, in the same run.
-// Each contender runs as a child process; its peak resident memory is read from
-// /proc/<pid>/status (VmHWM) while it runs.
+// `npm run bench`: on one large capture, in one run,
+// - decode and analysis throughput and peak memory, next to tshark's field extraction and
+//   sngrep's load of the same file (each contender a child process, its peak resident memory
+//   read from /proc/<pid>/status, VmHWM, while it runs);
+// - end to end through the server: the capture streamed over HTTP and analysed, with the
+//   server's peak and settled memory;
+// - the API's latency under a bounded concurrent load (autocannon on loopback);
+// - the browser: a 5000-message ladder drawn and scrolled in headless Chromium.
+// BENCH_MB sets the capture size (default 512); BENCH_SKIP lists parts to leave out, from
+// decode, tshark, sngrep, server (upload, API and browser), api, render; BENCH_API_SECONDS
+// and BENCH_API_CONNECTIONS shape the load. Results go to .bench/results.json and stdout.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBenchCapture } from './make-capture.js';
+import { BENCH_CAPTURE_VERSION, makeBenchCapture } from './make-capture.js';
+import { makeLongCall } from './long-call.js';
+import { measureRender, type RenderFigures } from './render.js';
+import { cpuSeconds, getJson, loadTest, memoryKb, startServer, uploadAndAnalyse, type BenchServer, type LatencyFigures, type UploadFigures } from './server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const benchDir = join(root, '.bench');
 const targetMb = Number(process.env.BENCH_MB ?? 512);
-const capture = join(benchDir, `callmix-${targetMb}mb.pcapng`);
+const capture = join(benchDir, `callmix-${targetMb}mb-v${BENCH_CAPTURE_VERSION}.pcapng`);
+const longCallFile = join(benchDir, 'long-call-5000.pcapng');
+const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const apiSeconds = Number(process.env.BENCH_API_SECONDS ?? 10);
+const apiConnections = Number(process.env.BENCH_API_CONNECTIONS ?? 10);
+const LONG_CALL_MESSAGES = 5000;
 
 interface Measure {
   name: string;
   seconds: number;
-  peakMb: number;
+  /** User + system CPU seconds (null where not measured). */
+  cpuSeconds: number | null;
+  /** Whether it does the same work as tshark and sngrep (the upload alone does not). */
+  comparable: boolean;
+  peakMb: number | null;
   output: string;
-}
-
-function peakRssKb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function measure(name: string, cmd: string, args: string[]): Promise<Measure> {
@@ -35,8 +45,13 @@ function measure(name: string, cmd: string, args: string[]): Promise<Measure> {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let peak = 0;
+    let cpu = 0;
     let output = '';
-    const poll = setInterval(() => (peak = Math.max(peak, peakRssKb(child.pid!))), 20);
+    const sample = () => {
+      peak = Math.max(peak, memoryKb(child.pid!).peak);
+      cpu = Math.max(cpu, cpuSeconds(child.pid!));
+    };
+    const poll = setInterval(sample, 20);
     child.stdout.on('data', (d: Buffer) => {
       if (output.length < 4096) output += d.toString();
     });
@@ -46,10 +61,10 @@ function measure(name: string, cmd: string, args: string[]): Promise<Measure> {
       clearInterval(poll);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       if (code !== 0) reject(new Error(`${name} exited with ${code}`));
-      else resolve({ name, seconds, peakMb: peak / 1024, output });
+      else resolve({ name, seconds, cpuSeconds: cpu, comparable: true, peakMb: peak / 1024, output });
     });
-    // VmHWM is gone once the process is reaped: sample right before exit too.
-    child.stdout.on('end', () => (peak = Math.max(peak, peakRssKb(child.pid!))));
+    // /proc/<pid> is gone once the process is reaped: sample when it closes its output too.
+    child.stdout.on('end', sample);
   });
 }
 
@@ -57,48 +72,150 @@ function which(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, cmd)));
 }
 
+interface Row {
+  name: string;
+  seconds: number;
+  cpuSeconds: number | null;
+  mbPerSec: number;
+  messagesPerSec: number;
+  peakMb: number | null;
+  /** How many times faster than tshark on the same file in this run (tshark seconds / these seconds). */
+  vsTshark: number | null;
+  vsSngrep: number | null;
+}
+
+interface ServerFigures {
+  upload: UploadFigures;
+  api: LatencyFigures[];
+  render: RenderFigures | null;
+}
+
+/** Upload and analysis, API load, and the browser, against one server started for them. */
+async function serverPart(messagesHint: number | null): Promise<ServerFigures> {
+  const server: BenchServer = await startServer(root);
+  try {
+    process.stderr.write('server: upload and analysis...\n');
+    const upload = await uploadAndAnalyse(server, capture, 3600);
+    if (messagesHint !== null && upload.messages !== messagesHint) throw new Error(`the server found ${upload.messages} messages, the decoder ${messagesHint}`);
+    const api: LatencyFigures[] = [];
+    if (!skip.has('api')) {
+      const base = `/api/captures/${upload.captureId}`;
+      // The last call belongs to the last replica: its Call-ID is in no other call's.
+      const { items } = await getJson<{ items: { callId: string }[] }>(`${server.url}${base}/calls?sort=-startTime&limit=1`);
+      const callId = items[0].callId;
+      const targets: [string, string][] = [
+        ['calls list (first page, 50 rows)', `${base}/calls`],
+        ['one call\'s ladder', `${base}/ladder?callIds=${encodeURIComponent(callId)}`],
+        ['search (a Call-ID)', `${base}/search?q=${encodeURIComponent(callId)}`],
+      ];
+      for (const [name, path] of targets) {
+        process.stderr.write(`server: ${name}, ${apiConnections} connections for ${apiSeconds} s...\n`);
+        api.push(await loadTest(server.url, name, path, apiConnections, apiSeconds));
+      }
+    }
+    let render: RenderFigures | null = null;
+    if (!skip.has('render')) {
+      process.stderr.write(`browser: a ${LONG_CALL_MESSAGES}-message ladder...\n`);
+      const long = makeLongCall(LONG_CALL_MESSAGES);
+      writeFileSync(longCallFile, long.bytes);
+      const figures = await uploadAndAnalyse(server, longCallFile, 300);
+      render = await measureRender(`${server.url}/captures/${figures.captureId}/calls/${encodeURIComponent(long.callId)}`, long.messages);
+    }
+    return { upload, api, render };
+  } finally {
+    await server.stop();
+  }
+}
+
+const round = (n: number, digits = 1) => +n.toFixed(digits);
+
 async function main(): Promise<void> {
   mkdirSync(benchDir, { recursive: true });
   if (!existsSync(capture)) {
     process.stderr.write(`building ${capture} (${targetMb} MB)...\n`);
     await makeBenchCapture(join(root, 'traces', 'callmix-udp-500.pcapng.gz'), capture, targetMb * 1024 * 1024);
   }
-  const bytes = statSync(capture).size;
-  const mb = bytes / 1048576;
+  const mb = statSync(capture).size / 1048576;
   const node = process.execPath;
   const probe = join(root, 'dist', 'bench', 'probe.js');
   const results: Measure[] = [];
-  results.push(await measure('sipladder decode', node, [probe, 'decode', capture]));
-  results.push(await measure('sipladder decode + analysis', node, [probe, 'analyze', capture]));
-  if (which('tshark')) {
+  if (!skip.has('decode')) {
+    process.stderr.write('sipladder: decode, then decode and analysis...\n');
+    results.push(await measure('sipladder decode', node, [probe, 'decode', capture]));
+    results.push(await measure('sipladder decode + analysis', node, [probe, 'analyze', capture]));
+  }
+  if (!skip.has('tshark') && which('tshark')) {
+    process.stderr.write('tshark...\n');
     results.push(await measure('tshark field extraction', 'tshark', ['-r', capture, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'sip.CSeq', '-e', 'sip.Method', '-e', 'sip.Status-Code']));
   }
-  if (which('sngrep')) {
+  if (!skip.has('sngrep') && which('sngrep')) {
+    process.stderr.write('sngrep...\n');
     results.push(await measure('sngrep load', 'sngrep', ['-I', capture, '-N', '-q', '-l', '100000000']));
+  }
+  const decoded = results.find((r) => r.name === 'sipladder decode');
+  const server = skip.has('server') ? null : await serverPart(decoded ? (JSON.parse(decoded.output) as { messages: number }).messages : null);
+  const messages = decoded ? (JSON.parse(decoded.output) as { messages: number }).messages : server?.upload.messages ?? 0;
+  if (server) {
+    const { upload } = server;
+    results.push({ name: 'server upload (streamed HTTP)', seconds: upload.uploadSeconds, cpuSeconds: null, comparable: false, peakMb: null, output: '' });
+    results.push({ name: 'server upload + analysis', seconds: upload.totalSeconds, cpuSeconds: upload.cpuSeconds, comparable: true, peakMb: upload.peakMb, output: '' });
   }
   const tshark = results.find((r) => r.name.startsWith('tshark'));
   const sngrep = results.find((r) => r.name.startsWith('sngrep'));
-  const messages = JSON.parse(results[0].output).messages as number;
-  const rows = results.map((r) => ({
+  const rows: Row[] = results.map((r) => ({
     name: r.name,
-    seconds: +r.seconds.toFixed(2),
-    mbPerSec: +(mb / r.seconds).toFixed(1),
+    seconds: round(r.seconds, 2),
+    cpuSeconds: r.cpuSeconds === null ? null : round(r.cpuSeconds, 2),
+    mbPerSec: round(mb / r.seconds),
     messagesPerSec: Math.round(messages / r.seconds),
-    peakMb: Math.round(r.peakMb),
-    vsTshark: tshark ? +(tshark.seconds / r.seconds).toFixed(1) : null,
-    vsSngrep: sngrep ? +(sngrep.seconds / r.seconds).toFixed(1) : null,
+    peakMb: r.peakMb === null ? null : Math.round(r.peakMb),
+    vsTshark: tshark && r.comparable ? round(tshark.seconds / r.seconds, 2) : null,
+    vsSngrep: sngrep && r.comparable ? round(sngrep.seconds / r.seconds, 2) : null,
   }));
   const report = {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    capture: { file: capture, megabytes: +mb.toFixed(0), messages },
+    capture: { file: capture, megabytes: Math.round(mb), messages },
     results: rows,
+    server: server && {
+      rssBeforeMb: Math.round(server.upload.rssBeforeMb),
+      peakMb: Math.round(server.upload.peakMb),
+      rssAfterMb: Math.round(server.upload.rssAfterMb),
+      calls: server.upload.calls,
+    },
+    api: server?.api ?? [],
+    render: server?.render ?? null,
   };
   writeFileSync(join(benchDir, 'results.json'), JSON.stringify(report, null, 1));
-  process.stdout.write(`capture: ${mb.toFixed(0)} MB, ${messages} SIP messages; ${report.machine}\n\n`);
-  process.stdout.write('| contender | seconds | MB/s | messages/s | peak RSS MB | speed vs tshark | vs sngrep |\n|---|---|---|---|---|---|---|\n');
-  for (const r of rows) {
-    process.stdout.write(`| ${r.name} | ${r.seconds} | ${r.mbPerSec} | ${r.messagesPerSec} | ${r.peakMb} | ${r.vsTshark ?? '-'}x | ${r.vsSngrep ?? '-'}x |\n`);
+  printReport(report, mb);
+}
+
+function printReport(report: {
+  machine: string;
+  capture: { messages: number };
+  results: Row[];
+  server: { rssBeforeMb: number; peakMb: number; rssAfterMb: number } | null;
+  api: LatencyFigures[];
+  render: RenderFigures | null;
+}, mb: number): void {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`capture: ${mb.toFixed(0)} MB, ${report.capture.messages} SIP messages; ${report.machine}\n`);
+  out('| contender | seconds | CPU seconds | MB/s | messages/s | peak RSS MB | speed vs tshark | vs sngrep |\n|---|---|---|---|---|---|---|---|');
+  for (const r of report.results) {
+    out(`| ${r.name} | ${r.seconds} | ${r.cpuSeconds ?? '-'} | ${r.mbPerSec} | ${r.messagesPerSec} | ${r.peakMb ?? '-'} | ${r.vsTshark === null ? '-' : `${r.vsTshark}x`} | ${r.vsSngrep === null ? '-' : `${r.vsSngrep}x`} |`);
+  }
+  if (report.server) {
+    out(`\nserver RSS: ${report.server.rssBeforeMb} MB before the upload, peak ${report.server.peakMb} MB, ${report.server.rssAfterMb} MB once analysed`);
+  }
+  if (report.api.length) {
+    out('\n| API request | connections | seconds | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|');
+    for (const a of report.api) out(`| ${a.name} | ${a.connections} | ${a.seconds} | ${Math.round(a.requestsPerSec)} | ${a.p50Ms} | ${a.p99Ms} | ${a.errors} |`);
+  }
+  const r = report.render;
+  if (r) {
+    out(`\nbrowser, ${r.messages}-message ladder: drawn ${Math.round(r.medianDrawnMs)} ms after navigation (median of ${r.drawnMs.length}: ${r.drawnMs.map(Math.round).join(', ')}), painted ${Math.round(r.medianPaintedMs)} ms, of which ${Math.round(r.medianLadderFetchedMs)} ms until its JSON was received; ${r.arrowsInDom} arrows in the DOM`);
+    const s = r.scroll;
+    out(`scroll over ${s.pixels} px in ${s.frames} frames: ${round(s.fps)} fps, frame p50 ${round(s.p50FrameMs)} ms, p95 ${round(s.p95FrameMs)} ms, longest ${round(s.maxFrameMs)} ms, ${s.slowFrames} frames over 33 ms; the view's script ${round(s.p50ScriptMs)} ms per wheel event (p95 ${round(s.p95ScriptMs)}); at most ${s.maxArrowsInDom} arrows in the DOM; last row reached: ${s.reachedEnd}`);
   }
 }
 

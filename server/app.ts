@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { allMethods, allResponses, RESPONSE_CLASSES } from '../src/knowledge/index.js';
-import { securityHeaders, TokenBuckets } from './security.js';
+import { bodyTimeout, securityHeaders, TokenBuckets } from './security.js';
 import { hashToken, newShareSecret, newShareToken, SHARE_NOT_FOUND, ShareResolver } from './shares.js';
 import type { CaptureDetail, CaptureRecord, ShareRecord, Store, BlobStore } from './store/Store.js';
 import { receiveUpload, UploadError } from './upload.js';
@@ -19,6 +19,10 @@ export interface AppDependencies {
   blobs: BlobStore;
   queue: AnalysisQueue;
   maxUploadBytes: number;
+  /** Uploads received at once; more are refused with 503. */
+  maxConcurrentUploads: number;
+  /** A request body that receives nothing for this long is answered 408. */
+  bodyTimeoutMs: number;
   webRoot: string;
 }
 
@@ -28,6 +32,8 @@ const JSON_BODY_LIMIT = '64kb';
 const SSE_KEEPALIVE_MS = 15_000;
 /** After refusing an upload, its remaining bytes are read and dropped this long, then the connection is cut. */
 const REFUSED_UPLOAD_DRAIN_MS = 30_000;
+/** Retry-After of an upload refused because too many are in progress: uploads take seconds to minutes. */
+const UPLOADS_BUSY_RETRY_AFTER_SECONDS = 10;
 
 export type CaptureSummary = CaptureRecord & { progress: AnalysisProgress | null };
 
@@ -70,6 +76,7 @@ export function createApp(deps: AppDependencies): express.Express {
   // 30 misses in a burst, then one every 2 s.
   const shares = new ShareResolver(store, new TokenBuckets({ capacity: 30, refillPerSecond: 0.5 }));
   const json = express.json({ limit: JSON_BODY_LIMIT, strict: true });
+  let uploadsInProgress = 0;
 
   const summary = (c: CaptureRecord): CaptureSummary => ({
     ...c,
@@ -121,17 +128,24 @@ export function createApp(deps: AppDependencies): express.Express {
   });
 
   api.post('/captures', async (req, res) => {
+    if (uploadsInProgress >= deps.maxConcurrentUploads) {
+      refuseUpload(req, res, 503, 'too many uploads in progress; try again later', { 'Retry-After': String(UPLOADS_BUSY_RETRY_AFTER_SECONDS) });
+      return;
+    }
     if (queue.isFull()) {
       refuseUpload(req, res, 503, 'too many analyses are waiting; try again later', { 'Retry-After': String(queue.retryAfterSeconds()) });
       return;
     }
     let file;
+    uploadsInProgress++;
     try {
       file = await receiveUpload(req, blobs, deps.maxUploadBytes);
     } catch (e) {
       if (!(e instanceof UploadError)) throw e;
       refuseUpload(req, res, e.status, e.message);
       return;
+    } finally {
+      uploadsInProgress--;
     }
     const { capture, created } = await store.addCapture(file);
     if (created || capture.status === 'failed') {
@@ -297,6 +311,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(securityHeaders());
+  app.use(bodyTimeout(deps.bodyTimeoutMs));
   app.use('/api', api);
   serveWeb(app, deps.webRoot);
   app.use(errorHandler);
@@ -360,6 +375,8 @@ function viewRoutes(views: CaptureViews, scopeOf: (req: Request) => Promise<Scop
  * answer), but only for a while; then the connection is cut.
  */
 function refuseUpload(req: Request, res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
+  // Already answered: the body timeout (408) closed the connection.
+  if (res.headersSent) return;
   res.status(status).set(headers).json({ error: message });
   if (req.complete) return;
   req.resume();

@@ -7,6 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from './app.js';
+import {
+  DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_ANALYSES, DEFAULT_MAX_CONCURRENT_UPLOADS, DEFAULT_MAX_QUEUED_ANALYSES, DEFAULT_MAX_UPLOAD_BYTES,
+} from './limits.js';
+import { clientErrorAnswer } from './security.js';
 import { openStores } from './store/open.js';
 import type { BlobStore, Store } from './store/Store.js';
 import { whyNotCapture } from './upload.js';
@@ -22,6 +26,10 @@ export interface ServerOptions {
   preloadDir?: string | null;
   /** Largest upload accepted (default 2 GiB). */
   maxUploadBytes?: number;
+  /** Uploads received at once (default 8); more are refused with 503 and Retry-After. */
+  maxConcurrentUploads?: number;
+  /** A request body (an upload) that receives nothing for this long is answered 408 and dropped (default 60 s). */
+  bodyTimeoutMs?: number;
   /** Analyses run at once (default 2); more wait in a queue. */
   maxConcurrentAnalyses?: number;
   /** Analyses waiting beyond which uploads are refused with 503 (default 32). */
@@ -34,7 +42,11 @@ export interface ServerOptions {
   webRoot?: string;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+/**
+ * Request line and headers together: room for a ladder or export of 200 long Call-IDs
+ * (Node's default, 16 KiB, is not); beyond it the answer is a 400.
+ */
+const MAX_HEADER_BYTES = 64 * 1024;
 /** A capture whose analysis was cut off this many times (the server stopped each time) is failed instead of retried again. */
 export const MAX_INTERRUPTED_ATTEMPTS = 3;
 
@@ -121,8 +133,8 @@ export async function startServer(options: ServerOptions): Promise<{ url: string
   const queue = new AnalysisQueue({
     dataDir,
     store,
-    maxConcurrent: options.maxConcurrentAnalyses ?? 2,
-    maxQueued: options.maxQueuedAnalyses ?? 32,
+    maxConcurrent: options.maxConcurrentAnalyses ?? DEFAULT_MAX_CONCURRENT_ANALYSES,
+    maxQueued: options.maxQueuedAnalyses ?? DEFAULT_MAX_QUEUED_ANALYSES,
     timeoutMs: options.analysisTimeoutMs ?? 60 * 60 * 1000,
     workerMemoryMb: options.workerMemoryMb ?? 4096,
   });
@@ -136,9 +148,14 @@ export async function startServer(options: ServerOptions): Promise<{ url: string
     blobs,
     queue,
     maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    maxConcurrentUploads: options.maxConcurrentUploads ?? DEFAULT_MAX_CONCURRENT_UPLOADS,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
     webRoot: resolve(options.webRoot ?? 'web/dist'),
   });
-  const server = createServer(app);
+  // No limit on a whole request's time (Node's default, 5 minutes, would cut off a 2 GiB upload
+  // on a slow link): a body that stalls is stopped by the app's body timeout instead.
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, app);
+  server.on('clientError', clientErrorAnswer(MAX_HEADER_BYTES));
   const host = options.host ?? '127.0.0.1';
   let address: AddressInfo;
   try {

@@ -1,5 +1,8 @@
-// HTTP hardening: security headers (helmet) with a strict Content-Security-Policy, and a
-// token bucket per client address that slows down anyone guessing share tokens.
+// HTTP hardening: security headers (helmet) with a strict Content-Security-Policy, a token
+// bucket per client address that slows down anyone guessing share tokens, a timeout for
+// request bodies that stall, and JSON answers to requests Node's HTTP parser refuses.
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
 import type { RequestHandler } from 'express';
 
@@ -70,4 +73,63 @@ export class TokenBuckets {
     this.buckets.set(key, bucket);
     if (this.buckets.size > this.maxClients) this.buckets.delete(this.buckets.keys().next().value!);
   }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * A request body that stalls (the client sent part of it, then nothing) is answered 408 once
+ * nothing has arrived for `ms`, and its connection is closed. A stalled upload thus holds no
+ * connection and no upload slot, and leaves nothing behind: its handler sees the request end
+ * incomplete and discards what it had received. Time spent answering is not limited.
+ */
+export function bodyTimeout(ms: number): RequestHandler {
+  return (req, res, next) => {
+    if (req.complete || !hasBody(req)) {
+      next();
+      return;
+    }
+    const onTimeout = () => {
+      // Once the answer is out and the connection closed, whatever reads the body (an upload,
+      // the JSON parser) is told the request was cut off: Node tells it nothing once answered.
+      req.socket.once('close', () => req.destroy());
+      if (res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      res.status(408).set('Connection', 'close').json({ error: `the request body stalled: nothing received for ${ms / 1000} s` });
+    };
+    req.setTimeout(ms, onTimeout);
+    req.once('end', () => {
+      req.off('timeout', onTimeout);
+      req.socket.setTimeout(0);
+    });
+    next();
+  };
+}
+
+/**
+ * Answers, in JSON like every other error, what Node's HTTP parser refuses before the app sees
+ * it: a request line and headers over `maxHeaderBytes` (a 100 kB query string, say), headers
+ * that take too long to arrive (headersTimeout), malformed HTTP. For server.on('clientError').
+ */
+export function clientErrorAnswer(maxHeaderBytes: number): (err: Error & { code?: string }, socket: Duplex) => void {
+  return (err, socket) => {
+    // A response already under way on this connection cannot be followed by another.
+    const inProgress = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || inProgress) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [400, `the request line and headers are longer than ${maxHeaderBytes} bytes`]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request headers took too long to arrive']
+        : [400, 'malformed HTTP request'];
+    const body = JSON.stringify({ error: reason });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 }

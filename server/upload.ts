@@ -168,6 +168,10 @@ function receiveMultipart(request: IncomingMessage, blobs: BlobStore, maxBytes: 
       if (task === null) reject(new UploadError(400, 'no file in the multipart field "file"'));
     });
     parser.on('error', (e) => reject(new UploadError(400, `malformed multipart body: ${(e as Error).message}`)));
+    // Cut off before the file part began (busboy is told nothing then); once it has, pump() notices.
+    request.once('close', () => {
+      if (!request.complete && task === null) reject(new UploadError(400, 'upload interrupted'));
+    });
     request.pipe(parser);
   });
 }

@@ -11,13 +11,21 @@ export class HttpError extends Error {
   }
 }
 
+/** Names shown in a refusal: the first few (a request may carry thousands of parameters). */
+const MAX_NAMES_SHOWN = 5;
+
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_NAMES_SHOWN).map((k) => `'${k}'`).join(', ');
+  return names.length > MAX_NAMES_SHOWN ? `${shown} and ${names.length - MAX_NAMES_SHOWN} more` : shown;
+}
+
 /** Parses `input` or throws a 400 naming what is wrong. */
 export function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const where = issue.path.length > 0 ? ` '${issue.path.join('.')}'` : '';
-  const reason = issue.code === 'unrecognized_keys' ? `unknown ${issue.keys.map((k) => `'${k}'`).join(', ')}` : issue.message;
+  const reason = issue.code === 'unrecognized_keys' ? `unknown ${listed(issue.keys)}` : issue.message;
   throw new HttpError(400, `invalid ${what}${where}: ${reason}`);
 }
 

@@ -6,7 +6,8 @@ import type { Analysis, SipMessage } from './model.js';
 
 export type * from './model.js';
 export { decodeCapture } from './pipeline.js';
-export { Analyzer, analyzeMessages } from './analysis/index.js';
+export { Analyzer, analyzeMessages, AnalysisCollector, CallEndScanner, StreamingAnalyzer } from './analysis/index.js';
+export type { AnalysisEnd, AnalysisSink, CallEnds, CallResult, MessageLink } from './analysis/index.js';
 export { CaptureFormatError, readCapture, sniffCaptureFormat } from './capture/index.js';
 
 export interface CaptureAnalysis {

@@ -3,14 +3,16 @@
 // short transactions, so readers never wait and writers only briefly (busy_timeout).
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
-import type { Anomaly, Call, Dialog, Registration, SipMessage, Transaction } from '../../src/model.js';
+import type { AnalysisEnd, CallResult } from '../../src/analysis/index.js';
+import type { Anomaly, Call, Dialog, Registration, Transaction } from '../../src/model.js';
 import type { Identities } from '../../src/views/anonymize.js';
 import { arrowLabel } from '../../src/views/ladder.js';
+import { callConditions, countQuery, type CountedSet, pageQuery, phraseQuery, type Sql } from './call-plan.js';
 import { migrate } from './migrations.js';
 import { decodeRaw } from './raw-text.js';
 import type {
-  AnalysisResult, AnalysisWriter, CallFilter, CallParties, CallQuery, CallRow, CallSortKey, CaptureDetail, CaptureRecord,
-  LinkedMessage, SearchHit, ShareRecord, Store, StoredMessage,
+  AnalysisSummary, AnalysisWriter, CallFilter, CallParties, CallQuery, CallRow, CallSortKey, CaptureDetail, CaptureRecord,
+  LinkedMessage, MessageToStore, SearchHit, ShareRecord, Store, StoredMessage,
 } from './Store.js';
 import { partyName } from './Store.js';
 
@@ -22,17 +24,11 @@ const MESSAGE_PAGE = 500;
 const SNIPPET_CONTEXT = 60;
 /** How long a connection waits for another thread's write transaction before failing. */
 const BUSY_TIMEOUT_MS = 15_000;
-
-const SORT_COLUMNS: Record<CallSortKey, string> = {
-  startTime: 'start_time',
-  duration: 'duration',
-  postDialDelay: 'pdd',
-  messages: 'message_count',
-  caller: 'caller COLLATE NOCASE',
-  callee: 'callee COLLATE NOCASE',
-  outcome: 'outcome',
-  finalStatus: 'final_status',
-};
+/**
+ * How rows of a table are found by Call-ID. Named for anomalies: their primary key also starts
+ * with capture_id, and without statistics the planner prefers walking it over the call index.
+ */
+const CALL_INDEX = { anomalies: 'INDEXED BY anomalies_call', registrations: 'INDEXED BY registrations_call' } as const;
 
 interface CaptureRowDb {
   id: number;
@@ -88,19 +84,16 @@ function toRecord(r: CaptureRowDb): CaptureRecord {
   };
 }
 
+/**
+ * The links are set on the parsed object itself: copying it into a new one (a spread) cost as
+ * much as the parse, half the time of a 5000-message ladder.
+ */
 function linkedMessage(r: MessageRowDb): LinkedMessage {
-  const m = JSON.parse(r.head_json) as SipMessage;
-  return { ...m, transaction: r.transaction_id, dialog: r.dialog_id, retransmissionOf: r.retransmission_of };
-}
-
-/** A LIKE pattern matching `text` anywhere, with the wildcards in `text` taken literally. */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-/** An FTS5 query for `text` as one phrase: with trigram tokens, a substring match. */
-function phraseQuery(text: string): string {
-  return `"${text.replace(/"/g, '""')}"`;
+  const m = JSON.parse(r.head_json) as LinkedMessage;
+  m.transaction = r.transaction_id;
+  m.dialog = r.dialog_id;
+  m.retransmissionOf = r.retransmission_of;
+  return m;
 }
 
 /** The text around the first case-insensitive occurrence of `needle`, on one line. */
@@ -232,47 +225,35 @@ export class SqliteStore implements Store {
     })();
   }
 
-  /** WHERE clause and parameters of a call filter. */
-  private callWhere(captureId: number, f: CallFilter): { where: string; params: unknown[] } {
-    const clauses = ['capture_id = ?'];
-    const params: unknown[] = [captureId];
-    const add = (clause: string, ...values: unknown[]) => {
-      clauses.push(clause);
-      params.push(...values);
-    };
-    if (f.outcome !== undefined) add('outcome = ?', f.outcome);
-    if (f.kind !== undefined) add('kind = ?', f.kind);
-    const tagged = (tag: string) => add('idx IN (SELECT idx FROM call_tags WHERE capture_id = ? AND tag = ?)', captureId, tag);
-    if (f.anomaly !== undefined) tagged(`a:${f.anomaly}`);
-    if (f.method !== undefined) tagged(`m:${f.method.toUpperCase()}`);
-    if (f.status !== undefined) tagged(`s:${f.status}`);
-    if (f.user !== undefined) {
-      const p = containsPattern(f.user);
-      add(`(caller_user LIKE ? ESCAPE '\\' OR callee_user LIKE ? ESCAPE '\\')`, p, p);
+  /** The conditions of a call filter, each set counted, and how many calls match them all (see call-plan.ts). */
+  private matchingCalls(captureId: number, filter: CallFilter): { sets: CountedSet[]; rowTests: Sql[]; total: number; callCount: number } {
+    const conditions = callConditions(captureId, filter);
+    const count = (q: Sql) => this.sql(q.text).pluck().get(...q.params) as number;
+    const stored = this.sql('SELECT calls FROM captures WHERE id = ?').pluck().get(captureId) as number | null | undefined;
+    const callCount = stored ?? count({ text: 'SELECT count(*) FROM calls WHERE capture_id = ?', params: [captureId] });
+    // A long text of common trigrams only is cheaper to read row by row.
+    const rowTests = [...conditions.rowTests];
+    const sets = conditions.sets.filter((set) => {
+      if (set.ifCommon === undefined || set.ifCommon.probes.some((probe) => count(probe) * 2 <= callCount)) return true;
+      rowTests.push(set.ifCommon.rowTest);
+      return false;
+    });
+    const counted = sets.map((set) => ({ set, size: count({ text: `SELECT count(*) FROM (${set.rows.text})`, params: set.rows.params }) }));
+    let total: number;
+    if (counted.some((s) => s.size === 0)) total = 0;
+    else {
+      const query = countQuery(captureId, counted, rowTests);
+      total = query === null ? counted[0]!.size : count(query);
     }
-    if (f.callId !== undefined) add(`call_id LIKE ? ESCAPE '\\'`, containsPattern(f.callId));
-    if (f.from !== undefined) add('start_time >= ?', f.from);
-    if (f.to !== undefined) add('start_time <= ?', f.to);
-    if (f.q !== undefined) add(`parties_text LIKE ? ESCAPE '\\'`, containsPattern(f.q.toLowerCase()));
-    // Through the Call-ID index first: the planner would otherwise walk the sort index and test every call.
-    if (f.callIds !== undefined) {
-      add('idx IN (SELECT idx FROM calls WHERE capture_id = ? AND call_id IN (SELECT value FROM json_each(?)))', captureId, JSON.stringify(f.callIds));
-    }
-    return { where: clauses.join(' AND '), params };
-  }
-
-  private orderBy(sort: CallSortKey, descending: boolean): string {
-    const direction = descending ? 'DESC' : 'ASC';
-    return `ORDER BY ${SORT_COLUMNS[sort]} ${direction} NULLS LAST, idx ${direction}`;
+    return { sets: counted, rowTests, total, callCount };
   }
 
   async queryCalls(captureId: number, q: CallQuery): Promise<{ total: number; items: CallRow[] }> {
-    const { where, params } = this.callWhere(captureId, q);
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM calls WHERE ${where}`).get(...params) as { n: number }).n;
+    const { sets, rowTests, total, callCount } = this.matchingCalls(captureId, q);
+    if (total === 0 || q.offset >= total) return { total, items: [] };
     // The page's keys first (from the narrow rows and their indexes), then only those documents.
-    const keys = this.db
-      .prepare(`SELECT idx FROM calls WHERE ${where} ${this.orderBy(q.sort, q.descending)} LIMIT ? OFFSET ?`)
-      .pluck().all(...params, q.limit, q.offset) as number[];
+    const page = pageQuery(captureId, sets, rowTests, total, callCount, q);
+    const keys = this.sql(page.text).pluck().all(...page.params) as number[];
     const rows = this.sql(`SELECT c.idx, d.data_json, c.message_count, c.anomaly_kinds FROM calls c
       JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx
       WHERE c.capture_id = ? AND c.idx IN (SELECT value FROM json_each(?))`)
@@ -287,16 +268,18 @@ export class SqliteStore implements Store {
   }
 
   async callParties(captureId: number, filter: CallFilter, sort: CallSortKey, descending: boolean): Promise<CallParties[]> {
-    const { where, params } = this.callWhere(captureId, filter);
-    const keys = this.db.prepare(`SELECT idx, call_id FROM calls WHERE ${where} ${this.orderBy(sort, descending)}`)
-      .all(...params) as { idx: number; call_id: string }[];
-    const rows = this.sql(`SELECT idx, json_extract(data_json, '$.caller') AS caller, json_extract(data_json, '$.callee') AS callee
-      FROM call_documents WHERE capture_id = ? AND idx IN (SELECT value FROM json_each(?))`)
-      .all(captureId, JSON.stringify(keys.map((k) => k.idx))) as { idx: number; caller: string; callee: string }[];
+    const { sets, rowTests, total, callCount } = this.matchingCalls(captureId, filter);
+    if (total === 0) return [];
+    const page = pageQuery(captureId, sets, rowTests, total, callCount, { sort, descending, offset: 0, limit: null });
+    const keys = this.sql(page.text).pluck().all(...page.params) as number[];
+    const rows = this.sql(`SELECT c.idx, c.call_id, json_extract(d.data_json, '$.caller') AS caller, json_extract(d.data_json, '$.callee') AS callee
+      FROM calls c JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx
+      WHERE c.capture_id = ? AND c.idx IN (SELECT value FROM json_each(?))`)
+      .all(captureId, JSON.stringify(keys)) as { idx: number; call_id: string; caller: string; callee: string }[];
     const byKey = new Map(rows.map((r) => [r.idx, r]));
-    return keys.map((k) => {
-      const r = byKey.get(k.idx)!;
-      return { callId: k.call_id, caller: JSON.parse(r.caller), callee: JSON.parse(r.callee) };
+    return keys.map((key) => {
+      const r = byKey.get(key)!;
+      return { callId: r.call_id, caller: JSON.parse(r.caller), callee: JSON.parse(r.callee) };
     });
   }
 
@@ -307,9 +290,12 @@ export class SqliteStore implements Store {
   }
 
   async calls(captureId: number, callIds: readonly string[]): Promise<Call[]> {
-    const rows = this.sql(`SELECT d.data_json FROM calls c JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx
-      WHERE c.capture_id = ? AND c.call_id IN (SELECT value FROM json_each(?)) ORDER BY c.idx`)
-      .all(captureId, JSON.stringify(callIds)) as { data_json: string }[];
+    // CROSS JOIN keeps the requested ids as the outer loop, each found through calls_call_id:
+    // left to itself the planner walks every call of the capture and tests it against the list.
+    const rows = this.sql(`SELECT d.data_json FROM (SELECT DISTINCT value AS call_id FROM json_each(?)) wanted
+      CROSS JOIN calls c ON c.capture_id = ? AND c.call_id = wanted.call_id
+      JOIN call_documents d ON d.capture_id = c.capture_id AND d.idx = c.idx ORDER BY c.idx`)
+      .all(JSON.stringify(callIds), captureId) as { data_json: string }[];
     return rows.map((r) => JSON.parse(r.data_json) as Call);
   }
 
@@ -350,8 +336,11 @@ export class SqliteStore implements Store {
     const scope = callIds === null ? '' : 'AND m.call_id IN (SELECT value FROM json_each(?))';
     const params: unknown[] = [phraseQuery(text), low, high, ...(callIds === null ? [] : [JSON.stringify(callIds)])];
     const from = `FROM messages_fts f JOIN messages m ON m.pk = f.rowid WHERE messages_fts MATCH ? AND f.rowid BETWEEN ? AND ? ${scope}`;
-    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT m.id, m.call_id, m.frame, m.time, m.label, m.raw ${from} ORDER BY f.rowid LIMIT ?`)
+    // The whole capture's matches are counted in the index alone: joining each to its message costs three times more.
+    const total = callIds === null
+      ? this.sql('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ? AND rowid BETWEEN ? AND ?').pluck().get(...params) as number
+      : this.sql(`SELECT count(*) ${from}`).pluck().get(...params) as number;
+    const rows = this.sql(`SELECT m.id, m.call_id, m.frame, m.time, m.label, m.raw ${from} ORDER BY f.rowid LIMIT ?`)
       .all(...params, limit) as { id: number; call_id: string | null; frame: number; time: string; label: string; raw: Buffer }[];
     return {
       total,
@@ -390,8 +379,9 @@ export class SqliteStore implements Store {
   private jsonRowsByCall<T>(table: 'anomalies' | 'registrations', order: string, captureId: number, callIds: readonly string[] | null): T[] {
     const rows = callIds === null
       ? this.sql(`SELECT data_json FROM ${table} WHERE capture_id = ? ORDER BY ${order}`).pluck().all(captureId)
-      : this.sql(`SELECT data_json FROM ${table} WHERE capture_id = ? AND call_id IN (SELECT value FROM json_each(?)) ORDER BY ${order}`)
-        .pluck().all(captureId, JSON.stringify(callIds));
+      : this.sql(`SELECT t.data_json FROM (SELECT DISTINCT value AS call_id FROM json_each(?)) wanted
+        CROSS JOIN ${table} t ${CALL_INDEX[table]} ON t.capture_id = ? AND t.call_id = wanted.call_id ORDER BY t.${order}`)
+        .pluck().all(JSON.stringify(callIds), captureId);
     return (rows as string[]).map((j) => JSON.parse(j) as T);
   }
 
@@ -436,85 +426,113 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Writes one capture's analysis from a worker thread, on that thread's own connection. */
+/** Pages the writer's connection caches: messages, their full-text index and the calls' indexes are written in turns. */
+const WRITER_CACHE_KIB = 64 * 1024;
+
+/**
+ * Writes one capture's analysis from a worker thread, on that thread's own connection. Each
+ * write transaction takes the write lock at its start (BEGIN IMMEDIATE): two workers write at
+ * once, and a transaction that read first could not wait for the lock, only fail.
+ */
 class SqliteAnalysisWriter implements AnalysisWriter {
+  private calls = 0;
+  private registrations = 0;
+  private anomalies = 0;
+  private readonly severities = { info: 0, warning: 0, error: 0 };
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly sql: (text: string) => Statement,
     private readonly captureId: number,
     private readonly keyBase: number,
-  ) {}
-
-  async addMessages(batch: readonly { message: SipMessage; raw: Buffer }[]): Promise<void> {
-    const insert = this.sql(`INSERT INTO messages (pk, capture_id, id, frame, time, call_id, label, head_json, raw)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const index = this.sql('INSERT INTO messages_fts (rowid, raw_text) VALUES (?, ?)');
-    this.db.transaction(() => {
-      for (const { message: m, raw } of batch) {
-        const pk = this.keyBase + m.id;
-        insert.run(pk, this.captureId, m.id, m.frame, m.time, m.callId, arrowLabel(m), JSON.stringify(m), raw);
-        index.run(pk, decodeRaw(raw).text);
-      }
-    })();
+  ) {
+    db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
   }
 
-  async finish(result: AnalysisResult): Promise<void> {
-    const { analysis } = result;
-    const id = this.captureId;
+  async addMessages(batch: readonly MessageToStore[]): Promise<void> {
+    const insert = this.sql(`INSERT INTO messages (pk, capture_id, id, frame, time, call_id, label, head_json, raw, transaction_id, dialog_id,
+      retransmission_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const index = this.sql('INSERT INTO messages_fts (rowid, raw_text) VALUES (?, ?)');
     this.db.transaction(() => {
-      const link = this.sql('UPDATE messages SET transaction_id = ?, dialog_id = ?, retransmission_of = ? WHERE pk = ?');
-      analysis.messageLinks.forEach((l, messageId) => {
-        if (l.transaction !== null || l.dialog !== null || l.retransmissionOf !== null) {
-          link.run(l.transaction, l.dialog, l.retransmissionOf, this.keyBase + messageId);
+      for (const { message: m, raw, link } of batch) {
+        const pk = this.keyBase + m.id;
+        insert.run(pk, this.captureId, m.id, m.frame, m.time, m.callId, arrowLabel(m), JSON.stringify(m), raw, link.transaction, link.dialog,
+          link.retransmissionOf);
+        index.run(pk, decodeRaw(raw).text);
+      }
+    }).immediate();
+  }
+
+  async addCalls(results: readonly CallResult[]): Promise<void> {
+    const id = this.captureId;
+    const tx = this.sql('INSERT INTO transactions (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
+    const dialog = this.sql('INSERT INTO dialogs (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
+    // Registrations are keyed by their call's index: listed in call order, like the analysis lists them.
+    const registration = this.sql('INSERT INTO registrations (capture_id, idx, call_id, outcome, data_json) VALUES (?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const r of results) {
+        this.insertCall(r);
+        for (const t of r.transactions) tx.run(id, t.id, t.callId, JSON.stringify(t));
+        for (const d of r.dialogs) dialog.run(id, d.id, d.callId, JSON.stringify(d));
+        if (r.registration !== null) {
+          registration.run(id, r.index, r.registration.callId, r.registration.outcome, JSON.stringify(r.registration));
+          this.registrations++;
         }
-      });
-      this.insertCalls(analysis.calls, analysis.anomalies, result.messageLabels);
-      const tx = this.sql('INSERT INTO transactions (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
-      for (const t of analysis.transactions) tx.run(id, t.id, t.callId, JSON.stringify(t));
-      const dialog = this.sql('INSERT INTO dialogs (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
-      for (const d of analysis.dialogs) dialog.run(id, d.id, d.callId, JSON.stringify(d));
-      const anomaly = this.sql('INSERT INTO anomalies (capture_id, id, call_id, kind, severity, data_json) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const a of analysis.anomalies) anomaly.run(id, a.id, a.callId, a.kind, a.severity, JSON.stringify(a));
-      const registration = this.sql('INSERT INTO registrations (capture_id, idx, call_id, outcome, data_json) VALUES (?, ?, ?, ?, ?)');
-      analysis.registrations.forEach((r, idx) => registration.run(id, idx, r.callId, r.outcome, JSON.stringify(r)));
-      const severities = { info: 0, warning: 0, error: 0 };
-      for (const a of analysis.anomalies) severities[a.severity]++;
+      }
+    }).immediate();
+    this.calls += results.length;
+  }
+
+  /** Stored under -1 - provisional id until finish() gives the final ids. */
+  async addAnomalies(anomalies: readonly Anomaly[]): Promise<void> {
+    const insert = this.sql('INSERT INTO anomalies (capture_id, id, call_id, kind, severity, data_json) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const a of anomalies) {
+        insert.run(this.captureId, -1 - a.id, a.callId, a.kind, a.severity, JSON.stringify(a));
+        this.severities[a.severity]++;
+      }
+    }).immediate();
+    this.anomalies += anomalies.length;
+  }
+
+  async finish(summary: AnalysisSummary, end: AnalysisEnd): Promise<void> {
+    const id = this.captureId;
+    if (end.anomalyIds.length !== this.anomalies) throw new Error(`${this.anomalies} anomalies stored, ${end.anomalyIds.length} found`);
+    this.db.transaction(() => {
+      const renumber = this.sql(`UPDATE anomalies SET id = ?, data_json = json_set(data_json, '$.id', ?) WHERE capture_id = ? AND id = ?`);
+      end.anomalyIds.forEach((final, provisional) => renumber.run(final, final, id, -1 - provisional));
+      const anomalyList = this.sql(`UPDATE call_documents SET data_json = json_set(data_json, '$.anomalies', json(?)) WHERE capture_id = ? AND idx = ?`);
+      for (const [index, ids] of end.callAnomalies) anomalyList.run(JSON.stringify(ids), id, index);
+      const legs = this.sql(`UPDATE call_documents SET data_json = json_set(data_json, '$.legs', json(?)) WHERE capture_id = ? AND idx = ?`);
+      for (const [index, links] of end.legs) legs.run(JSON.stringify(links), id, index);
+      const { severities } = this;
       this.sql(`UPDATE captures SET status = 'ready', error = NULL, first_time = ?, last_time = ?, packets = ?, messages = ?, calls = ?,
         registrations = ?, anomalies_info = ?, anomalies_warning = ?, anomalies_error = ?, file_json = ?, stats_json = ?, warnings_json = ?,
         identities_json = ? WHERE id = ?`).run(
-        result.firstTime, result.lastTime, result.file.packets, result.messages, analysis.calls.length, analysis.registrations.length,
-        severities.info, severities.warning, severities.error, JSON.stringify(result.file), JSON.stringify(analysis.stats),
-        JSON.stringify(result.warnings), JSON.stringify(result.identities), id,
+        summary.firstTime, summary.lastTime, summary.file.packets, summary.messages, this.calls, this.registrations,
+        severities.info, severities.warning, severities.error, JSON.stringify(summary.file), JSON.stringify(end.stats),
+        JSON.stringify(summary.warnings), JSON.stringify(summary.identities), id,
       );
-    })();
+    }).immediate();
   }
 
-  private insertCalls(calls: readonly Call[], anomalies: readonly Anomaly[], labels: AnalysisResult['messageLabels']): void {
+  /** The call's narrow row (for filters and sorting), its document, and its tags. */
+  private insertCall(r: CallResult): void {
     const insert = this.sql(`INSERT INTO calls (capture_id, idx, call_id, kind, outcome, final_status, start_time, duration, pdd,
       message_count, caller, callee, caller_user, callee_user, parties_text, anomaly_kinds)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const document = this.sql('INSERT INTO call_documents (capture_id, idx, data_json) VALUES (?, ?, ?)');
     const tag = this.sql('INSERT OR IGNORE INTO call_tags (capture_id, tag, idx) VALUES (?, ?, ?)');
-    const kindById = new Map(anomalies.map((a) => [a.id, a.kind]));
-    calls.forEach((c, idx) => {
-      const methods = new Set<string>();
-      const statuses = new Set<number>();
-      for (const m of c.messages) {
-        const label = labels[m];
-        if (typeof label === 'string') methods.add(label.toUpperCase());
-        else if (typeof label === 'number') statuses.add(label);
-      }
-      const kinds = [...new Set(c.anomalies.map((a) => kindById.get(a)).filter((k): k is string => k !== undefined))];
-      const parties = [c.caller.user, c.caller.display, c.caller.uri, c.callee.user, c.callee.display, c.callee.uri, c.callId]
-        .filter((p) => p !== null).join('\n').toLowerCase();
-      insert.run(
-        this.captureId, idx, c.callId, c.kind, c.outcome, c.finalStatus, Number(c.startTime), c.duration, c.postDialDelay,
-        c.messages.length, partyName(c.caller), partyName(c.callee), c.caller.user, c.callee.user, parties, JSON.stringify(kinds),
-      );
-      document.run(this.captureId, idx, JSON.stringify(c));
-      for (const m of methods) tag.run(this.captureId, `m:${m}`, idx);
-      for (const s of statuses) tag.run(this.captureId, `s:${s}`, idx);
-      for (const k of kinds) tag.run(this.captureId, `a:${k}`, idx);
-    });
+    const { call: c, index: idx } = r;
+    const parties = [c.caller.user, c.caller.display, c.caller.uri, c.callee.user, c.callee.display, c.callee.uri, c.callId]
+      .filter((p) => p !== null).join('\n').toLowerCase();
+    insert.run(
+      this.captureId, idx, c.callId, c.kind, c.outcome, c.finalStatus, Number(c.startTime), c.duration, c.postDialDelay,
+      c.messages.length, partyName(c.caller), partyName(c.callee), c.caller.user, c.callee.user, parties, JSON.stringify(r.anomalyKinds),
+    );
+    document.run(this.captureId, idx, JSON.stringify(c));
+    for (const m of new Set(r.methods.map((method) => method.toUpperCase()))) tag.run(this.captureId, `m:${m}`, idx);
+    for (const s of r.statuses) tag.run(this.captureId, `s:${s}`, idx);
+    for (const k of r.anomalyKinds) tag.run(this.captureId, `a:${k}`, idx);
   }
 }

@@ -5,6 +5,7 @@
 // Every method is asynchronous even though SQLite answers synchronously: a networked
 // database would not.
 import type { Readable } from 'node:stream';
+import type { AnalysisEnd, CallResult, MessageLink } from '../../src/analysis/index.js';
 import type {
   Anomaly, Call, CallOutcome, CaptureInfo, DecodeWarning, Dialog, Registration, SipMessage, SipStats, Transaction,
 } from '../../src/model.js';
@@ -128,36 +129,36 @@ export interface ShareRecord {
   revokedAt: string | null;
 }
 
-/** What the worker writes when decoding and analysis are done. */
-export interface AnalysisResult {
+/** A decoded message with its bytes and its place in the analysis. */
+export interface MessageToStore {
+  message: SipMessage;
+  raw: Buffer;
+  link: MessageLink;
+}
+
+/** The file-level facts the worker writes when decoding and analysis are done. */
+export interface AnalysisSummary {
   file: CaptureFileInfo;
   warnings: DecodeWarning[];
   firstTime: string | null;
   lastTime: string | null;
   messages: number;
-  analysis: {
-    transactions: Transaction[];
-    dialogs: Dialog[];
-    calls: Call[];
-    registrations: Registration[];
-    anomalies: Anomaly[];
-    stats: SipStats;
-    messageLinks: { transaction: number | null; dialog: number | null; retransmissionOf: number | null }[];
-  };
-  /** Per message id: its method (requests) or status code (responses), for the call filters. */
-  messageLabels: (string | number | null)[];
   /** User parts and display names seen in the capture. */
   identities: Identities;
 }
 
 /**
- * Writes one analysis. Messages arrive in batches while the capture is decoded; `finish`
- * stores the rest and makes the capture 'ready' atomically. Until then the capture stays
- * 'analyzing' and nothing of it is served.
+ * Writes one analysis while the capture is decoded: messages, settled calls (with their
+ * transactions, dialogs and registrations) and anomalies arrive in batches, anomalies under
+ * provisional ids. `finish` applies what only the end of the capture decides (anomaly ids,
+ * the calls' anomaly lists and legs, statistics) and makes the capture 'ready' atomically.
+ * Until then the capture stays 'analyzing' and nothing of it is served.
  */
 export interface AnalysisWriter {
-  addMessages(batch: readonly { message: SipMessage; raw: Buffer }[]): Promise<void>;
-  finish(result: AnalysisResult): Promise<void>;
+  addMessages(batch: readonly MessageToStore[]): Promise<void>;
+  addCalls(calls: readonly CallResult[]): Promise<void>;
+  addAnomalies(anomalies: readonly Anomaly[]): Promise<void>;
+  finish(summary: AnalysisSummary, end: AnalysisEnd): Promise<void>;
 }
 
 export interface Store {

@@ -120,7 +120,7 @@ export class AnalysisQueue extends EventEmitter<AnalysisEvents> {
 
   private start(job: QueuedJob): void {
     const progress: AnalysisProgress = { bytes: 0, totalBytes: job.size, messages: 0 };
-    const workerData: AnalysisJob = { dataDir: this.options.dataDir, captureId: job.captureId, sha256: job.sha256, name: job.name };
+    const workerData: AnalysisJob = { dataDir: this.options.dataDir, captureId: job.captureId, sha256: job.sha256, name: job.name, size: job.size };
     let outcome: { ok: true } | { ok: false; reason: string } | null = null;
     let timedOut = false;
     let resolveSettled!: () => void;

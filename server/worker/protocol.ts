@@ -6,10 +6,15 @@ export interface AnalysisJob {
   captureId: number;
   sha256: string;
   name: string;
+  /** Bytes of the stored file. */
+  size: number;
 }
 
 export type WorkerReport =
-  /** Bytes of the stored file read so far and SIP messages decoded. */
+  /**
+   * Progress through the stored file, which is read twice (where calls end, then the analysis):
+   * bytes counts each pass as half the file; messages are those the first pass found so far.
+   */
   | { type: 'progress'; bytes: number; messages: number }
   /** The analysis is stored and the capture is 'ready'. */
   | { type: 'done' }

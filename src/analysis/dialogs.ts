@@ -1,7 +1,7 @@
 // Dialogs as the model reports them: the highest state reached and the state at capture end.
 import type { Dialog } from '../model.js';
 import type { MessageLog } from './message-log.js';
-import type { DialogState, TxnState } from './state.js';
+import type { DialogState } from './state.js';
 import { reached, TIMEOUT_64T1 } from './timers.js';
 import { isTimedOut } from './transactions.js';
 
@@ -10,12 +10,12 @@ import { isTimedOut } from './transactions.js';
  * out, and, 64*T1 after the first 2xx of a forked INVITE, the forks never confirmed
  * (RFC 3261 §13.2.2.4: "all the early dialogs that have not transitioned to established dialogs are terminated").
  */
-export function settleEarlyDialogs(txns: readonly TxnState[], log: MessageLog, end: number): void {
-  for (const txn of txns) {
-    if (txn.created === null) continue;
+export function settleEarlyDialogs(dialogs: readonly DialogState[], log: MessageLog, end: number): void {
+  for (const d of dialogs) {
+    if (d.confirmedBy !== null) continue;
+    const txn = d.creator;
     const settled = txn.firstSuccess !== null ? reached(end - log.time(txn.firstSuccess), TIMEOUT_64T1) : isTimedOut(txn, log, end);
-    if (!settled) continue;
-    for (const d of txn.created) if (d.confirmedBy === null) d.ended = true;
+    if (settled) d.ended = true;
   }
 }
 
@@ -24,8 +24,8 @@ export function toDialog(d: DialogState): Dialog {
   return {
     id: d.id,
     callId: d.call.callId,
-    fromTag: d.fromTag,
-    toTag: d.toTag,
+    fromTag: d.call.tagName(d.fromTag)!,
+    toTag: d.call.tagName(d.toTag)!,
     method: d.method,
     state,
     endState: d.ended ? 'terminated' : state,

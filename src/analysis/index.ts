@@ -1,17 +1,26 @@
 // Analysis of a stream of SIP messages: transactions (RFC 3261 §17), dialogs (§12), calls,
 // registrations, call legs, anomalies and sip,stat-like counts. Messages are added in capture
-// order; finish() judges timers against the end of the capture and returns the Analysis.
-import type { Analysis, Call, Registration, SipMessage, Timestamp } from '../model.js';
-import { detectAnomalies } from './anomalies/index.js';
+// order. A call is settled (converted, its anomalies found, its state let go) at the end of
+// the capture, or at its last message when a first pass told where calls end (CallEnds);
+// timers are judged against the end of the capture either way.
+import type { Analysis, Anomaly, SipMessage, Timestamp } from '../model.js';
+import { detectAnomalies, MALFORMED_RULE, malformedMessage, OVERSIZED_RULE, oversizedWithoutCall, type Finding } from './anomalies/index.js';
+import { hasBit, type CallEnds } from './call-ends.js';
 import { toCall } from './calls.js';
 import { settleEarlyDialogs, toDialog } from './dialogs.js';
-import { linkCallLegs } from './legs.js';
+import { LegEvidence } from './legs.js';
+import { callDialogs, callTxns } from './lists.js';
+import { NONE } from './message-log.js';
 import { toRegistration } from './registrations.js';
-import { buildStats } from './stats.js';
+import { AnalysisCollector, type AnalysisSink, type MessageLink } from './sink.js';
+import type { CallState } from './state.js';
+import { buildStats, OutcomeTally } from './stats.js';
 import { CallTracker } from './tracker.js';
 import { toTransaction } from './transactions.js';
 
 export { ANOMALY_KINDS, type AnomalyKind } from './anomalies/index.js';
+export { CallEndScanner, type CallEnds } from './call-ends.js';
+export { AnalysisCollector, type AnalysisEnd, type AnalysisSink, type CallResult, type MessageLink } from './sink.js';
 
 export interface AnalyzerOptions {
   /** Post-dial delay (INVITE to first 180/183) above which long-post-dial-delay is raised. Default 8 s. */
@@ -36,17 +45,65 @@ const DEFAULTS = {
   legGuessWindowSec: 2,
 };
 
+type Options = typeof DEFAULTS & Pick<AnalyzerOptions, 'legLinkHeader'>;
+
+/** Anomalies found so far: what orders them (rule, subject, then emission) and their calls. */
+class FindingOrder {
+  readonly rules: number[] = [];
+  readonly subjects: number[] = [];
+  readonly calls: number[] = [];
+
+  get count(): number {
+    return this.rules.length;
+  }
+
+  add(rule: number, subject: number, call: number): number {
+    this.calls.push(call);
+    this.subjects.push(subject);
+    return this.rules.push(rule) - 1;
+  }
+
+  /** The final id of each finding by its emission number, and the ids of each call. */
+  ids(): { anomalyIds: Int32Array; callAnomalies: Map<number, number[]> } {
+    const { rules, subjects, calls } = this;
+    const order = Array.from({ length: rules.length }, (_, i) => i);
+    order.sort((a, b) => rules[a]! - rules[b]! || subjects[a]! - subjects[b]! || a - b);
+    const anomalyIds = new Int32Array(order.length);
+    const callAnomalies = new Map<number, number[]>();
+    order.forEach((provisional, id) => {
+      anomalyIds[provisional] = id;
+      const call = calls[provisional]!;
+      if (call === NONE) return;
+      const ids = callAnomalies.get(call);
+      if (ids === undefined) callAnomalies.set(call, [id]);
+      else ids.push(id);
+    });
+    return { anomalyIds, callAnomalies };
+  }
+}
+
 /**
- * Streaming: add messages in capture order, then finish. Keeps compact per-message records
- * (interned Call-IDs, tags and endpoints; no SipMessage is retained), so memory grows with
- * calls, not bytes.
+ * The analysis as a stream: add messages in capture order, then finish; settled calls and
+ * anomalies go to the sink. Keeps compact records of the calls not settled yet (interned
+ * strings, numbers in typed columns; no SipMessage is retained), so memory grows with those
+ * calls, not with bytes.
  */
-export class Analyzer {
-  private readonly options: typeof DEFAULTS & Pick<AnalyzerOptions, 'legLinkHeader'>;
+export class StreamingAnalyzer {
+  private readonly options: Options;
   private readonly tracker: CallTracker;
+  private readonly legs: LegEvidence;
+  private readonly outcomes = new OutcomeTally();
+  private readonly findings = new FindingOrder();
+  /** The capture end on the log's time base, once known. */
+  private end: number | null = null;
   private finished = false;
 
-  constructor(options: AnalyzerOptions = {}) {
+  constructor(
+    private readonly sink: AnalysisSink,
+    options: AnalyzerOptions = {},
+    /** From a first pass over the same capture: calls are then settled at their last message. */
+    private readonly callEnds: CallEnds | null = null,
+  ) {
     this.options = {
       longPostDialDelaySec: options.longPostDialDelaySec ?? DEFAULTS.longPostDialDelaySec,
       slowTryingMs: options.slowTryingMs ?? DEFAULTS.slowTryingMs,
@@ -56,66 +113,141 @@ export class Analyzer {
       legLinkHeader: options.legLinkHeader,
     };
     this.tracker = new CallTracker(this.options.udpMaxMessageBytes);
+    this.legs = new LegEvidence(this.options);
   }
 
-  add(m: SipMessage): void {
+  /** Calls seen and not settled yet. */
+  get liveCalls(): number {
+    return this.tracker.live.size;
+  }
+
+  /** Adds a message; returns its place in the analysis (final: later messages do not change it). */
+  add(m: SipMessage): MessageLink {
     if (this.finished) throw new Error('Analyzer.add after finish');
-    this.tracker.add(m);
+    const { tracker } = this;
+    const log = tracker.log;
+    const callsBefore = tracker.callCount;
+    const call = tracker.add(m);
+    if (this.callEnds !== null && call !== null && (tracker.callCount > callsBefore) !== hasBit(this.callEnds.firstOfCall, m.id)) {
+      throw new Error(`message ${m.id} does not start or continue its call as the first pass found: the capture changed`);
+    }
+    if (m.malformed !== null) {
+      if (call !== null) (call.more().malformed ??= []).push({ id: m.id, reason: m.malformed });
+      else this.emit(MALFORMED_RULE, malformedMessage(log, m.id, null, m.malformed), NONE);
+    }
+    const { transaction, dialog } = tracker;
+    const first = log.retransmissionOf(m.id);
+    const link: MessageLink = {
+      transaction: transaction === NONE ? null : transaction,
+      dialog: dialog === NONE ? null : dialog,
+      retransmissionOf: first === NONE ? null : first,
+    };
+    if (call === null) {
+      const oversized = tracker.oversizedWithoutCall;
+      if (oversized[oversized.length - 1] !== m.id) log.release(m.id);
+    } else if (this.callEnds !== null && hasBit(this.callEnds.lastOfCall, m.id)) {
+      this.settle(call, this.earlyEnd(this.callEnds));
+    }
+    return link;
   }
 
-  /** Judges timeouts against `captureEnd` (the capture's last packet; null: the last message). */
-  finish(captureEnd: Timestamp | null): Analysis {
+  /** Judges timeouts against `captureEnd` (the capture's last packet; null: the last message) and settles every call left. */
+  finish(captureEnd: Timestamp | null): void {
+    if (this.finished) throw new Error('Analyzer.finish called twice');
     this.finished = true;
     const { tracker, options } = this;
     const log = tracker.log;
     const end = captureEnd === null ? log.latest : Math.max(log.latest, log.secondsOf(captureEnd));
-
-    settleEarlyDialogs(tracker.txns, log, end);
-    const transactions = tracker.txns.map((t) => toTransaction(t, log, end));
-    const dialogs = tracker.dialogs.map(toDialog);
-    const calls: Call[] = tracker.calls.map((c) => toCall(c, log, end));
-    const registrationByCall = new Map<number, Registration>();
-    const registrations: Registration[] = [];
-    for (const call of tracker.calls) {
-      const r = toRegistration(call, log, end);
-      if (r === null) continue;
-      registrationByCall.set(call.index, r);
-      registrations.push(r);
+    if (this.callEnds !== null) {
+      if (tracker.live.size > 0 || (this.end !== null && this.end !== end)) throw new Error('the capture ended otherwise than the first pass found: the capture changed');
     }
-
-    const anomalies = detectAnomalies({
-      calls: tracker.calls,
-      callSummaries: calls,
-      txns: tracker.txns,
-      dialogs: tracker.dialogs,
-      registrations: registrationByCall,
-      malformed: tracker.malformed,
-      oversizedWithoutCall: tracker.oversizedWithoutCall,
-      log,
-      end,
-      thresholds: options,
-      explained: new Set(),
+    for (const call of tracker.live.values()) this.settle(call, end);
+    if (tracker.oversizedWithoutCall.length > 0) {
+      this.emit(OVERSIZED_RULE, oversizedWithoutCall(log, options.udpMaxMessageBytes, tracker.oversizedWithoutCall), NONE);
+    }
+    const { anomalyIds, callAnomalies } = this.findings.ids();
+    this.sink.end({
+      anomalyIds,
+      callAnomalies,
+      legs: this.legs.link(),
+      stats: buildStats(tracker.requestCounts, tracker.responseCounts, tracker.retransmissions, this.outcomes),
     });
-    const callIndex = new Map(tracker.calls.map((c) => [c.callId, c.index] as const));
-    for (const a of anomalies) {
-      if (a.callId === null) continue;
-      calls[callIndex.get(a.callId)!]!.anomalies.push(a.id);
-    }
-    linkCallLegs(tracker.calls, calls, log, options);
+  }
 
-    const messageLinks = tracker.links;
-    for (let id = 0; id < messageLinks.length; id++) {
-      messageLinks[id] ??= { transaction: null, dialog: null, retransmissionOf: null };
+  /** The capture end a first pass announced, on the log's time base. */
+  private earlyEnd(callEnds: CallEnds): number {
+    if (this.end === null) {
+      const log = this.tracker.log;
+      this.end = callEnds.end === null ? log.latest : log.secondsOf(callEnds.end);
     }
-    return {
-      transactions,
-      dialogs,
-      calls,
-      registrations,
-      anomalies,
-      stats: buildStats(tracker.requestCounts, tracker.responseCounts, tracker.retransmissions, calls),
-      messageLinks,
+    return this.end;
+  }
+
+  private emit(rule: number, f: Finding, call: number): void {
+    const provisional = this.findings.add(rule, f.subject, call);
+    const anomaly: Anomaly = {
+      id: provisional,
+      kind: f.kind.kind,
+      severity: f.kind.severity,
+      callId: f.callId,
+      messages: f.messages,
+      title: f.kind.title,
+      explanation: f.explanation,
+      reference: f.kind.reference,
     };
+    this.sink.anomaly(anomaly);
+  }
+
+  /** Converts a call that will get no more messages, finds its anomalies, and lets go of it. */
+  private settle(call: CallState, end: number): void {
+    const { tracker, options } = this;
+    const log = tracker.log;
+    const txns = callTxns(call);
+    const dialogs = callDialogs(call);
+    settleEarlyDialogs(dialogs, log, end);
+    const transactions = txns.map((t) => toTransaction(t, log, end));
+    const summary = toCall(call, txns, dialogs, log, end);
+    const registration = toRegistration(call, txns, log, end);
+    const anomalyKinds: string[] = [];
+    detectAnomalies({ call, txns, dialogs, summary, registration, log, end, thresholds: options, explained: new Set() }, (rule, f) => {
+      if (!anomalyKinds.includes(f.kind.kind)) anomalyKinds.push(f.kind.kind);
+      this.emit(rule, f, call.index);
+    });
+    const methods: string[] = [];
+    const statuses: number[] = [];
+    for (const id of summary.messages) {
+      const status = log.status(id);
+      if (status !== 0) {
+        if (!statuses.includes(status)) statuses.push(status);
+        continue;
+      }
+      const method = log.method(id);
+      if (method !== null && !methods.includes(method)) methods.push(method);
+    }
+    this.legs.note(call, summary, log);
+    this.outcomes.add(call.index, summary);
+    this.sink.call({ index: call.index, call: summary, transactions, dialogs: dialogs.map(toDialog), registration, anomalyKinds, methods, statuses });
+    tracker.release(call);
+  }
+}
+
+/** The whole analysis in memory: add messages in capture order, then finish. */
+export class Analyzer {
+  private readonly collector = new AnalysisCollector();
+  private readonly stream: StreamingAnalyzer;
+
+  constructor(options: AnalyzerOptions = {}, callEnds: CallEnds | null = null) {
+    this.stream = new StreamingAnalyzer(this.collector, options, callEnds);
+  }
+
+  add(m: SipMessage): void {
+    this.collector.link(m.id, this.stream.add(m));
+  }
+
+  /** Judges timeouts against `captureEnd` (the capture's last packet; null: the last message) and returns the Analysis. */
+  finish(captureEnd: Timestamp | null): Analysis {
+    this.stream.finish(captureEnd);
+    return this.collector.analysis();
   }
 }
 

@@ -1,14 +1,24 @@
 // The few facts about each message that outlive add(): when it was seen, what it was
-// (method or status), between which endpoints, with which To tag. Stored column by column
-// in typed arrays and interned strings, so a capture of millions of messages costs tens of
-// bytes per message and no SipMessage object is retained.
+// (method or status), between which endpoints, which earlier copy it repeats, and its place
+// in the lists of its call and its transaction. Stored column by column in typed arrays, a
+// page of 4096 messages at a time, so a capture of millions of messages costs tens of bytes
+// per message, no object per message, and no copying as it grows. A page is dropped once
+// every call with a message on it has been settled.
 import type { SipTransport, Timestamp } from '../model.js';
 import { formatTimestamp } from '../timefmt.js';
 
+/** The value of an id column that points nowhere (no transaction, no next message, no tag). */
+export const NONE = -1;
+
+/** Distinct values an Interner keeps before it starts over: sharing saves memory, it is never needed. */
+const INTERNED_LIMIT = 1 << 16;
+
 /**
- * Shares one string object between equal values that many messages repeat (endpoints, methods,
- * sent-by, tags): each message's copy is then garbage. Values unique to one transaction or call
- * (branches, Call-IDs) are not interned: that would only add a map entry each.
+ * Shares one string object between equal values that many messages repeat (methods,
+ * sent-by, reason phrases, URIs): each message's copy is then garbage. Values unique to one
+ * transaction or call (branches, Call-IDs) are not interned: that would only add a map entry
+ * each. Forgets everything once it holds INTERNED_LIMIT values, so that a capture of ever new
+ * values does not grow it without bound.
  */
 export class Interner {
   private readonly strings = new Map<string, string>();
@@ -19,37 +29,79 @@ export class Interner {
     if (s === null) return null;
     const known = this.strings.get(s);
     if (known !== undefined) return known;
+    if (this.strings.size >= INTERNED_LIMIT) this.strings.clear();
     this.strings.set(s, s);
     return s;
   }
 }
 
-const INITIAL_CAPACITY = 1024;
+/** Strings numbered in order of first appearance, so that a column holds a number per message. */
+export class StringTable {
+  private readonly numbers = new Map<string, number>();
+  private readonly values: string[] = [];
 
-/** `larger` holding a copy of `column` (typed arrays do not grow in place). */
-function grown<T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array>(column: T, larger: T): T {
-  larger.set(column);
-  return larger;
+  number(s: string): number {
+    let n = this.numbers.get(s);
+    if (n === undefined) {
+      n = this.values.length;
+      this.values.push(s);
+      this.numbers.set(s, n);
+    }
+    return n;
+  }
+
+  value(n: number): string {
+    return this.values[n]!;
+  }
+}
+
+const TRANSPORTS: readonly SipTransport[] = ['UDP', 'TCP', 'SCTP', 'TLS', 'WS', 'WSS'];
+const PAGE_BITS = 12;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
+
+function noneFilled(): Int32Array {
+  return new Int32Array(PAGE_SIZE).fill(NONE);
+}
+
+/** The columns of 4096 consecutive message ids. */
+class Page {
+  /** 0 for a request, else the status code. */
+  readonly status = new Uint16Array(PAGE_SIZE);
+  readonly size = new Uint32Array(PAGE_SIZE);
+  /** The capture's own timestamp, whole seconds / nanoseconds / digits: exact output times, and deltas without epoch-sized fractions. */
+  readonly epochSeconds = new Float64Array(PAGE_SIZE);
+  readonly nanoseconds = new Int32Array(PAGE_SIZE);
+  readonly digits = new Uint8Array(PAGE_SIZE);
+  /** Numbers of the log's method and endpoint tables (method NONE for a response). */
+  readonly method = new Int32Array(PAGE_SIZE);
+  readonly src = new Int32Array(PAGE_SIZE);
+  readonly dst = new Int32Array(PAGE_SIZE);
+  readonly transport = new Uint8Array(PAGE_SIZE);
+  /** The To tag, numbered within the message's call (CallState.tagNumber). */
+  readonly toTag = noneFilled();
+  readonly retransmissionOf = noneFilled();
+  /** The next message of the same call, and of the same transaction (request copies, responses and ACKs together). */
+  readonly nextInCall = noneFilled();
+  readonly nextInTransaction = noneFilled();
+  /** Messages on this page not yet released: the page goes once it is full and this is zero. */
+  live = 0;
+  added = 0;
 }
 
 /** Per-message columns, indexed by message id. */
 export class MessageLog {
-  /** 0 for a request, else the status code. */
-  private statuses = new Uint16Array(INITIAL_CAPACITY);
-  private sizes = new Uint32Array(INITIAL_CAPACITY);
-  /** The capture's own timestamp, whole seconds / nanoseconds / digits: exact output times, and deltas without epoch-sized fractions. */
-  private epochSeconds = new Float64Array(INITIAL_CAPACITY);
-  private nanoseconds = new Int32Array(INITIAL_CAPACITY);
-  private digits = new Uint8Array(INITIAL_CAPACITY);
-  private readonly methods: (string | null)[] = [];
-  private readonly sources: string[] = [];
-  private readonly destinations: string[] = [];
-  private readonly toTags: (string | null)[] = [];
-  private readonly transports: SipTransport[] = [];
+  private readonly pages: (Page | null)[] = [];
+  private readonly methods = new StringTable();
+  private readonly endpoints = new StringTable();
+  /** RSeq (RFC 3262) of the reliable provisional responses, by message id: few messages have one. */
+  private readonly rseqs = new Map<number, number>();
   /** The time base: the first message's whole second. */
   private baseSec: number | null = null;
   /** Latest time seen (messages may be out of order by a little: TCP reassembly completes late). */
   latest = 0;
+  /** One past the highest message id added. */
+  length = 0;
 
   /** Seconds of a timestamp on this log's time base. */
   secondsOf(ts: Timestamp): number {
@@ -57,40 +109,58 @@ export class MessageLog {
     return ts.sec - this.baseSec + ts.nsec / 1e9;
   }
 
-  add(id: number, ts: Timestamp, status: number, method: string | null, src: string, dst: string, toTag: string | null, transport: SipTransport, size: number): void {
-    this.ensure(id + 1);
+  /** Records a message; it stays until release(id). */
+  add(id: number, ts: Timestamp, status: number, method: string | null, src: string, dst: string, transport: SipTransport, size: number): void {
+    const page = this.pageFor(id);
+    const i = id & PAGE_MASK;
     const seconds = this.secondsOf(ts);
     if (seconds > this.latest) this.latest = seconds;
-    this.statuses[id] = status;
-    this.sizes[id] = size;
-    this.epochSeconds[id] = ts.sec;
-    this.nanoseconds[id] = ts.nsec;
-    this.digits[id] = ts.digits;
-    this.methods[id] = method;
-    this.sources[id] = src;
-    this.destinations[id] = dst;
-    this.toTags[id] = toTag;
-    this.transports[id] = transport;
+    if (id >= this.length) this.length = id + 1;
+    page.status[i] = status;
+    page.size[i] = size;
+    page.epochSeconds[i] = ts.sec;
+    page.nanoseconds[i] = ts.nsec;
+    page.digits[i] = ts.digits;
+    page.method[i] = method === null ? NONE : this.methods.number(method);
+    page.src[i] = this.endpoints.number(src);
+    page.dst[i] = this.endpoints.number(dst);
+    page.transport[i] = TRANSPORTS.indexOf(transport);
+    page.live++;
+    page.added++;
   }
 
-  private ensure(capacity: number): void {
-    if (capacity <= this.statuses.length) return;
-    let next = this.statuses.length * 2;
-    while (next < capacity) next *= 2;
-    this.statuses = grown(this.statuses, new Uint16Array(next));
-    this.sizes = grown(this.sizes, new Uint32Array(next));
-    this.epochSeconds = grown(this.epochSeconds, new Float64Array(next));
-    this.nanoseconds = grown(this.nanoseconds, new Int32Array(next));
-    this.digits = grown(this.digits, new Uint8Array(next));
+  /** The message's facts are no longer needed (its call is settled, or it has none). */
+  release(id: number): void {
+    const n = id >>> PAGE_BITS;
+    const page = this.pages[n]!;
+    if (this.rseqs.size > 0) this.rseqs.delete(id);
+    page.live--;
+    if (page.live === 0 && page.added === PAGE_SIZE) this.pages[n] = null;
+  }
+
+  private pageFor(id: number): Page {
+    const n = id >>> PAGE_BITS;
+    while (this.pages.length <= n) this.pages.push(new Page());
+    const page = this.pages[n];
+    if (page === null || page === undefined) throw new Error(`message ${id} added after its page was released`);
+    return page;
+  }
+
+  private page(id: number): Page {
+    return this.pages[id >>> PAGE_BITS]!;
   }
 
   /** Seconds since the time base. */
   time(id: number): number {
-    return this.epochSeconds[id]! - this.baseSec! + this.nanoseconds[id]! / 1e9;
+    const p = this.page(id);
+    const i = id & PAGE_MASK;
+    return p.epochSeconds[i]! - this.baseSec! + p.nanoseconds[i]! / 1e9;
   }
 
   timestamp(id: number): Timestamp {
-    return { sec: this.epochSeconds[id]!, nsec: this.nanoseconds[id]!, digits: this.digits[id]! };
+    const p = this.page(id);
+    const i = id & PAGE_MASK;
+    return { sec: p.epochSeconds[i]!, nsec: p.nanoseconds[i]!, digits: p.digits[i]! };
   }
 
   /** The message's time as the model writes it: epoch seconds with the capture's digits. */
@@ -100,36 +170,102 @@ export class MessageLog {
 
   /** Status code of a response, 0 for a request. */
   status(id: number): number {
-    return this.statuses[id]!;
+    return this.page(id).status[id & PAGE_MASK]!;
   }
 
   method(id: number): string | null {
-    return this.methods[id] ?? null;
+    const n = this.page(id).method[id & PAGE_MASK]!;
+    return n === NONE ? null : this.methods.value(n);
+  }
+
+  /** The endpoint numbers: equal numbers, equal "ip:port". */
+  srcNumber(id: number): number {
+    return this.page(id).src[id & PAGE_MASK]!;
+  }
+
+  dstNumber(id: number): number {
+    return this.page(id).dst[id & PAGE_MASK]!;
   }
 
   src(id: number): string {
-    return this.sources[id]!;
+    return this.endpoints.value(this.srcNumber(id));
   }
 
   dst(id: number): string {
-    return this.destinations[id]!;
+    return this.endpoints.value(this.dstNumber(id));
   }
 
-  toTag(id: number): string | null {
-    return this.toTags[id] ?? null;
+  endpoint(n: number): string {
+    return this.endpoints.value(n);
   }
 
   transport(id: number): SipTransport {
-    return this.transports[id]!;
+    return TRANSPORTS[this.page(id).transport[id & PAGE_MASK]!]!;
   }
 
   size(id: number): number {
-    return this.sizes[id]!;
+    return this.page(id).size[id & PAGE_MASK]!;
   }
 
   /** "INVITE" or "200": what the message is, in one word. */
   label(id: number): string {
-    const status = this.statuses[id]!;
-    return status === 0 ? (this.methods[id] ?? 'request') : String(status);
+    const status = this.status(id);
+    return status === 0 ? (this.method(id) ?? 'request') : String(status);
+  }
+
+  rseq(id: number): number | null {
+    return this.rseqs.get(id) ?? null;
+  }
+
+  setRseq(id: number, rseq: number): void {
+    this.rseqs.set(id, rseq);
+  }
+
+  toTag(id: number): number {
+    return this.page(id).toTag[id & PAGE_MASK]!;
+  }
+
+  setToTag(id: number, tag: number): void {
+    this.page(id).toTag[id & PAGE_MASK] = tag;
+  }
+
+  /** The first copy of which this message is a retransmission, else NONE. */
+  retransmissionOf(id: number): number {
+    const first = this.page(id).retransmissionOf[id & PAGE_MASK]!;
+    return first >= 0 ? first : NONE;
+  }
+
+  setRetransmissionOf(id: number, first: number): void {
+    this.page(id).retransmissionOf[id & PAGE_MASK] = first;
+  }
+
+  /**
+   * For the first copy of a response: the first copy of the previous distinct response of its
+   * transaction, else NONE. Kept in the retransmission column as -2 - id, which is negative like
+   * the NONE of every message that is no retransmission.
+   */
+  previousFirstCopy(id: number): number {
+    const value = this.page(id).retransmissionOf[id & PAGE_MASK]!;
+    return value <= -2 ? -2 - value : NONE;
+  }
+
+  setPreviousFirstCopy(id: number, previous: number): void {
+    this.page(id).retransmissionOf[id & PAGE_MASK] = previous === NONE ? NONE : -2 - previous;
+  }
+
+  nextInCall(id: number): number {
+    return this.page(id).nextInCall[id & PAGE_MASK]!;
+  }
+
+  setNextInCall(id: number, next: number): void {
+    this.page(id).nextInCall[id & PAGE_MASK] = next;
+  }
+
+  nextInTransaction(id: number): number {
+    return this.page(id).nextInTransaction[id & PAGE_MASK]!;
+  }
+
+  setNextInTransaction(id: number, next: number): void {
+    this.page(id).nextInTransaction[id & PAGE_MASK] = next;
   }
 }

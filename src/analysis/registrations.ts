@@ -9,9 +9,9 @@ import { isTimedOut } from './transactions.js';
  * One transaction per CSeq number: through a proxy the same REGISTER crosses two hops,
  * and the hop nearest the UA (seen first) speaks for the attempt.
  */
-export function registerAttempts(call: CallState): TxnState[] {
+export function registerAttempts(txns: readonly TxnState[]): TxnState[] {
   const byCseq = new Map<number | null, TxnState>();
-  for (const t of call.txns) if (t.method === 'REGISTER' && !byCseq.has(t.cseqSeq)) byCseq.set(t.cseqSeq, t);
+  for (const t of txns) if (t.method === 'REGISTER' && !byCseq.has(t.cseqSeq)) byCseq.set(t.cseqSeq, t);
   return [...byCseq.values()];
 }
 
@@ -46,7 +46,7 @@ function attemptExplanation(txn: TxnState, next: TxnState | null, challengedBefo
     case 403:
       return `403${reason}: the registrar understood the REGISTER and refused it: the identity or domain is not accepted here (a user name the credentials may not register, an address-of-record of a domain this registrar does not serve, or a barred account). Repeating the credentials will not help (RFC 3261 §21.4.4).`;
     case 404:
-      return `404${reason}: the registrar does not know the user of the address-of-record ${txn.call.opening?.toUri ?? ''} or does not serve its domain (RFC 3261 §21.4.5). Check the To URI and the account's domain.`;
+      return `404${reason}: the registrar does not know the user of the address-of-record ${txn.call.toUri ?? ''} or does not serve its domain (RFC 3261 §21.4.5). Check the To URI and the account's domain.`;
     case 423: {
       const min = txn.finalMinExpires;
       const wanted = min === null ? 'a longer expiry (no Min-Expires given)' : `at least ${min} s (Min-Expires)`;
@@ -69,7 +69,7 @@ function toAttempt(txn: TxnState, next: TxnState | null, challengedBefore: TxnSt
   const success = txn.finalStatus !== null && txn.finalStatus < 300;
   return {
     cseq: txn.cseq,
-    request: txn.requests[0]!,
+    request: txn.firstRequest,
     final: txn.final,
     finalStatus: txn.finalStatus,
     expiresRequested: txn.requestExpires,
@@ -82,8 +82,8 @@ function toAttempt(txn: TxnState, next: TxnState | null, challengedBefore: TxnSt
   };
 }
 
-export function toRegistration(call: CallState, log: MessageLog, end: number): Registration | null {
-  const txns = registerAttempts(call);
+export function toRegistration(call: CallState, callTxns: readonly TxnState[], log: MessageLog, end: number): Registration | null {
+  const txns = registerAttempts(callTxns);
   if (txns.length === 0) return null;
   const attempts: RegistrationAttempt[] = [];
   let challengedBefore: TxnState | null = null;
@@ -117,7 +117,7 @@ export function toRegistration(call: CallState, log: MessageLog, end: number): R
   for (const t of txns) contact = t.contact ?? contact;
   return {
     callId: call.callId,
-    aor: call.opening?.toUri ?? null,
+    aor: call.toUri,
     contact,
     attempts,
     challenges: attempts.filter((a) => a.challenged).length,

@@ -1,139 +1,132 @@
 // The streaming part of the analysis: each message is matched to its call, its transaction
 // (RFC 3261 §17.1.3 / §17.2.3), its dialog (§12) and, when it repeats an earlier copy, marked
-// as a retransmission, with a constant number of map lookups per message.
+// as a retransmission, with a constant number of lookups per message. Lookups stay inside the
+// message's call (a Call-ID lookup, then a scan of the call's few transactions and dialogs, or
+// its own maps once it has many), so nothing indexes every transaction of the capture.
 import type { SdpSummary, SipMessage } from '../model.js';
 import { isHoldSdp } from '../sip/sdp.js';
-import { Interner, MessageLog } from './message-log.js';
-import { BRANCH_COOKIE, CallState, DIALOG_CREATING, DialogState, TxnState, type ResponseCopies } from './state.js';
-
-export interface MessageLink {
-  transaction: number | null;
-  dialog: number | null;
-  retransmissionOf: number | null;
-}
-
-export interface MalformedMessage {
-  id: number;
-  callId: string | null;
-  reason: string;
-}
-
-/** RFC 3261 §17.1.3: responses match on branch + CSeq method; RFC 2543 ones on the whole request key. */
-function isRfc3261Branch(branch: string | null): branch is string {
-  return branch !== null && branch.startsWith(BRANCH_COOKIE);
-}
-
-/** §17.2.3 for an RFC 2543 request (no cookie): Call-ID + CSeq number + From tag + sent-by + method. */
-function rfc2543Key(callId: string, cseqSeq: number | null, fromTag: string | null, sentBy: string | null, method: string): string {
-  return `${callId}\u0000${cseqSeq}\u0000${fromTag}\u0000${sentBy}\u0000${method}`;
-}
-
-/** The o= line without its session version (which changes with every new offer): one key per SDP sender. */
-function sdpSenderKey(sdp: SdpSummary, src: string): string {
-  if (sdp.origin === null) return src;
-  const fields = sdp.origin.split(' ');
-  if (fields.length > 2) fields.splice(2, 1);
-  return fields.join(' ');
-}
+import { MediaInterner, sdpSenderKey } from './media.js';
+import { Interner, MessageLog, NONE } from './message-log.js';
+import { CallState, DIALOG_CREATING, DialogState, TxnState, txnKey } from './state.js';
 
 function isSubscriptionEnd(state: string | null): boolean {
   return state !== null && state.trimStart().toLowerCase().startsWith('terminated');
 }
 
+/** "<seq> <METHOD>", what a CSeq header usually says. */
+function plainCseq(cseqSeq: number | null, method: string): string {
+  return `${cseqSeq ?? ''} ${method}`.trim();
+}
+
 export class CallTracker {
   readonly log = new MessageLog();
-  readonly calls: CallState[] = [];
-  readonly txns: TxnState[] = [];
-  readonly dialogs: DialogState[] = [];
-  readonly links: MessageLink[] = [];
-  readonly malformed: MalformedMessage[] = [];
-  /** UDP messages above the size limit that belong to no call (no Call-ID). */
-  readonly oversizedWithoutCall: number[] = [];
+  /** Calls not settled yet, by Call-ID, in order of their first message. */
+  readonly live = new Map<string, CallState>();
   readonly requestCounts = new Map<string, number>();
   readonly responseCounts = new Map<number, number>();
   /** Retransmitted requests and responses (ACK copies aside, as tshark's sip,stat counts). */
   retransmissions = 0;
+  /** UDP messages above the size limit that belong to no call (no Call-ID). */
+  readonly oversizedWithoutCall: number[] = [];
+  callCount = 0;
+  txnCount = 0;
+  dialogCount = 0;
+  /** The transaction and dialog of the message last added, NONE for none: its link, final once it is added. */
+  transaction = NONE;
+  dialog = NONE;
 
   private readonly strings = new Interner();
-  private readonly callsById = new Map<string, CallState>();
-  /**
-   * Transactions by top Via branch, newest first along TxnState.sameBranch: lookups hash the
-   * branch string once and compare the rest, with no key string built per message.
-   */
-  private readonly byBranch = new Map<string, TxnState>();
-  private readonly byRfc2543Key = new Map<string, TxnState>();
-  /** Dialogs by To tag (the tag the UAS chose), further ones along DialogState.sameToTag. */
-  private readonly dialogsByToTag = new Map<string, DialogState>();
+  private readonly media = new MediaInterner();
 
   constructor(private readonly udpMaxMessageBytes: number) {}
 
-  add(m: SipMessage): void {
-    const src = this.strings.intern(m.src);
-    const dst = this.strings.intern(m.dst);
-    const method = m.isRequest ? this.strings.intern(m.method) : null;
+  /** Adds a message; returns its call (null without a Call-ID). */
+  add(m: SipMessage): CallState | null {
+    this.transaction = NONE;
+    this.dialog = NONE;
     const status = m.isRequest ? 0 : (m.status ?? 0);
-    const toTag = this.strings.intern(m.toTag);
-    this.log.add(m.id, m.ts, status, method, src, dst, toTag, m.transport, m.size);
-    const link: MessageLink = { transaction: null, dialog: null, retransmissionOf: null };
-    this.links[m.id] = link;
+    this.log.add(m.id, m.ts, status, m.isRequest ? m.method : null, m.src, m.dst, m.transport, m.size);
+    // the log's own copy: one string per method however many messages carry it
+    const method = this.log.method(m.id);
 
     if (m.isRequest && method !== null) this.requestCounts.set(method, (this.requestCounts.get(method) ?? 0) + 1);
     else if (!m.isRequest && m.status !== null) this.responseCounts.set(m.status, (this.responseCounts.get(m.status) ?? 0) + 1);
-
-    const call = m.callId === null ? null : this.callOf(m);
-    if (m.malformed !== null) this.malformed.push({ id: m.id, callId: call?.callId ?? null, reason: m.malformed });
-    if (m.transport === 'UDP' && m.size > this.udpMaxMessageBytes) {
-      if (call === null) this.oversizedWithoutCall.push(m.id);
-      else (call.oversized ??= []).push(m.id);
+    const oversized = m.transport === 'UDP' && m.size > this.udpMaxMessageBytes;
+    if (m.callId === null) {
+      if (oversized) this.oversizedWithoutCall.push(m.id);
+      return null;
     }
-    if (call === null) return;
 
-    call.messages.push(m.id);
-    call.lastMessage = m.id;
-    call.endpoints.add(src);
-    call.endpoints.add(dst);
-    if (m.xCallId !== null) (call.xCallIds ??= new Set()).add(m.xCallId);
-    if (m.icid !== null) (call.icids ??= new Set()).add(m.icid);
-    if (m.sdp !== null) this.noteSdp(call, m);
+    const call = this.callOf(m);
+    if (oversized) (call.more().oversized ??= []).push(m.id);
+    const fromTag = call.tagNumber(m.fromTag);
+    const toTag = call.tagNumber(m.toTag);
+    this.log.setToTag(m.id, toTag);
+    if (m.xCallId !== null) (call.more().xCallIds ??= new Set()).add(m.xCallId);
+    if (m.icid !== null) (call.more().icids ??= new Set()).add(m.icid);
+    if (m.sdp !== null) this.noteSdp(call, m, m.sdp);
 
     if (m.isRequest) {
-      if (method === null) return;
-      if (call.opening === null) {
-        call.opening = {
-          method,
-          fromUri: m.fromUri,
-          fromDisplay: m.fromDisplay,
-          fromTag: m.fromTag,
-          toUri: m.toUri,
-          toDisplay: m.toDisplay,
-          toTag: m.toTag,
-          requestId: m.id,
-        };
-      }
-      if (method === 'ACK') this.addAck(call, m, link);
-      else this.addRequest(call, m, method, link);
+      if (method === null) return call;
+      if (call.openingMethod === null) this.noteOpening(call, m, method, fromTag, toTag);
+      if (method === 'ACK') this.addAck(call, m, fromTag, toTag);
+      else this.addRequest(call, m, method, fromTag, toTag);
     } else {
-      this.addResponse(call, m, link);
-    }
-  }
-
-  private callOf(m: SipMessage): CallState {
-    let call = this.callsById.get(m.callId!);
-    if (call === undefined) {
-      call = new CallState(this.calls.length, m.callId!, m.id);
-      this.callsById.set(call.callId, call);
-      this.calls.push(call);
+      this.addResponse(call, m, fromTag, toTag);
     }
     return call;
   }
 
-  private noteSdp(call: CallState, m: SipMessage): void {
-    const sdp = m.sdp!;
-    call.media.set(sdpSenderKey(sdp, m.src), sdp.media);
-    if (call.firstOfferCodecs === null && m.isRequest) call.firstOfferCodecs = sdp.media.flatMap((s) => s.codecs);
+  /** Forgets a settled call: its messages' facts go with it. */
+  release(call: CallState): void {
+    this.live.delete(call.callId);
+    for (let id = call.firstMessage; id !== NONE; ) {
+      const next = this.log.nextInCall(id);
+      this.log.release(id);
+      id = next;
+    }
+  }
+
+  private callOf(m: SipMessage): CallState {
+    let call = this.live.get(m.callId!);
+    if (call === undefined) {
+      call = new CallState(this.callCount++, m.callId!, m.id);
+      this.live.set(call.callId, call);
+    } else {
+      this.log.setNextInCall(call.lastMessage, m.id);
+      call.lastMessage = m.id;
+    }
+    return call;
+  }
+
+  private noteOpening(call: CallState, m: SipMessage, method: string, fromTag: number, toTag: number): void {
+    call.openingMethod = method;
+    call.openingRequest = m.id;
+    call.fromUri = this.strings.intern(m.fromUri);
+    call.fromDisplay = this.strings.intern(m.fromDisplay);
+    call.fromTag = fromTag;
+    call.toUri = this.strings.intern(m.toUri);
+    call.toDisplay = this.strings.intern(m.toDisplay);
+    call.toTag = toTag;
+  }
+
+  private noteSdp(call: CallState, m: SipMessage, sdp: SdpSummary): void {
+    const key = sdpSenderKey(sdp.origin, m.src);
+    const media = this.media.mediaOf(sdp.media);
+    const senders = call.mediaSenders;
+    const n = senders === null ? -1 : senders.indexOf(key);
+    if (n >= 0) call.mediaLatest![n] = media;
+    else {
+      // exact-size arrays: a call has one or two senders
+      call.mediaSenders = senders === null ? [key] : senders.concat(key);
+      call.mediaLatest = call.mediaLatest === null ? [media] : call.mediaLatest.concat([media]);
+    }
+    if (call.firstOfferCodecs === null && m.isRequest) {
+      call.firstOfferCodecs = media.length === 1 ? media[0]!.codecs : this.media.list(media.flatMap((s) => s.codecs));
+    }
     // RFC 3264 §8.4: hold is offered in a new offer inside the session (re-INVITE or UPDATE)
-    if (m.isRequest && m.toTag !== null && (m.method === 'INVITE' || m.method === 'UPDATE') && call.holdOffer === null && isHoldSdp(sdp)) {
-      call.holdOffer = m.id;
+    if (m.isRequest && m.toTag !== null && (m.method === 'INVITE' || m.method === 'UPDATE') && !call.onHold && isHoldSdp(sdp)) {
+      call.more().holdOffer = m.id;
     }
   }
 
@@ -141,99 +134,78 @@ export class CallTracker {
    * The dialog of §12 (Call-ID + both tags) a message with these tags belongs to, whichever side
    * sent it: its From / To tags are the dialog's own in requests of the caller, swapped in the callee's.
    */
-  private findDialog(call: CallState, tagA: string | null, tagB: string | null): DialogState | null {
-    if (tagA === null || tagB === null) return null;
-    for (let d = this.dialogsByToTag.get(tagB) ?? null; d !== null; d = d.sameToTag) {
-      if (d.call === call && d.fromTag === tagA) return d;
-    }
-    for (let d = this.dialogsByToTag.get(tagA) ?? null; d !== null; d = d.sameToTag) {
-      if (d.call === call && d.fromTag === tagB) return d;
-    }
-    return null;
+  private findDialog(call: CallState, tagA: number, tagB: number): DialogState | null {
+    if (tagA === NONE || tagB === NONE) return null;
+    return call.dialogWithTags(tagA, tagB) ?? call.dialogWithTags(tagB, tagA);
   }
 
   /** The transaction a request belongs to (§17.2.3): branch + sent-by + method, and the same CSeq number. */
-  private requestTxn(call: CallState, m: SipMessage, method: string): TxnState | null {
-    if (!isRfc3261Branch(m.branch)) return this.byRfc2543Key.get(rfc2543Key(call.callId, m.cseqSeq, m.fromTag, m.sentBy, method)) ?? null;
-    for (let t = this.byBranch.get(m.branch) ?? null; t !== null; t = t.sameBranch) {
-      if (t.call === call && t.method === method && t.sentBy === m.sentBy && t.cseqSeq === m.cseqSeq) return t;
-    }
-    return null;
+  private requestTxn(call: CallState, m: SipMessage, method: string, fromTag: number): TxnState | null {
+    return call.newestTxn(txnKey(m.branch, m.cseqSeq, fromTag, m.sentBy, method), method, m.cseqSeq, m.sentBy);
   }
 
   /** The client transaction a response belongs to (§17.1.3): branch + CSeq method (sent-by is the same Via). */
-  private responseTxn(call: CallState, m: SipMessage, cseqMethod: string): TxnState | null {
-    if (!isRfc3261Branch(m.branch)) return this.byRfc2543Key.get(rfc2543Key(call.callId, m.cseqSeq, m.fromTag, m.sentBy, cseqMethod)) ?? null;
-    for (let t = this.byBranch.get(m.branch) ?? null; t !== null; t = t.sameBranch) {
-      if (t.call === call && t.method === cseqMethod && t.cseqSeq === m.cseqSeq) return t;
-    }
-    return null;
+  private responseTxn(call: CallState, m: SipMessage, cseqMethod: string, fromTag: number): TxnState | null {
+    return call.newestTxn(txnKey(m.branch, m.cseqSeq, fromTag, m.sentBy, cseqMethod), cseqMethod, m.cseqSeq, undefined);
   }
 
-  private indexTxn(txn: TxnState, m: SipMessage): void {
-    if (isRfc3261Branch(txn.branch)) {
-      txn.sameBranch = this.byBranch.get(txn.branch) ?? null;
-      this.byBranch.set(txn.branch, txn);
-    } else {
-      this.byRfc2543Key.set(rfc2543Key(txn.call.callId, m.cseqSeq, m.fromTag, m.sentBy, txn.method), txn);
-    }
+  /** Threads a message onto its transaction's list and links it to the transaction. */
+  private appendToTxn(txn: TxnState, id: number): void {
+    this.log.setNextInTransaction(txn.lastMessage, id);
+    txn.lastMessage = id;
+    this.transaction = txn.id;
   }
 
-  private createDialog(call: CallState, fromTag: string, toTag: string, method: string, createdBy: number): DialogState {
-    const d = new DialogState(this.dialogs.length, call, fromTag, this.strings.intern(toTag), method, createdBy);
-    this.dialogs.push(d);
-    call.dialogs.push(d);
-    d.sameToTag = this.dialogsByToTag.get(d.toTag) ?? null;
-    this.dialogsByToTag.set(d.toTag, d);
+  private createDialog(call: CallState, fromTag: number, toTag: number, method: string, createdBy: number, creator: TxnState): DialogState {
+    const d = new DialogState(this.dialogCount++, call, fromTag, toTag, method, createdBy, creator);
+    call.addDialog(d);
     return d;
   }
 
-  private addRequest(call: CallState, m: SipMessage, method: string, link: MessageLink): void {
-    const known = this.requestTxn(call, m, method);
+  private addRequest(call: CallState, m: SipMessage, method: string, fromTag: number, toTag: number): void {
+    const known = this.requestTxn(call, m, method, fromTag);
     // A copy matching the transaction is a retransmission (§17.2.3); a proxy's copy has its own branch.
     if (known !== null) {
-      known.requests.push(m.id);
-      link.transaction = known.id;
-      link.dialog = known.dialog?.id ?? null;
-      link.retransmissionOf = known.requests[0]!;
+      this.appendToTxn(known, m.id);
+      known.requestCount++;
+      known.lastRequest = m.id;
+      this.dialog = known.dialog?.id ?? NONE;
+      this.log.setRetransmissionOf(m.id, known.firstRequest);
       this.retransmissions++;
       return;
     }
-    const txn = new TxnState(
-      this.txns.length,
-      call,
-      method,
-      m.cseq ?? `${m.cseqSeq ?? ''} ${method}`.trim(),
-      m.cseqSeq,
-      m.branch,
-      this.strings.intern(m.sentBy),
-      this.strings.intern(m.fromTag),
-      m.toTag !== null,
-      m.transport,
-      m.hasCredentials,
-      m.contactExpires ?? m.expires,
-      m.contactUri,
-      m.hasCredentials ? m.authNonce : null,
-    );
-    txn.requests.push(m.id);
-    this.txns.push(txn);
-    call.txns.push(txn);
-    this.indexTxn(txn, m);
-    link.transaction = txn.id;
-    if (method === 'INVITE') call.invites.push(txn);
+    const plain = plainCseq(m.cseqSeq, method);
+    const cseq = m.cseq ?? plain;
+    const reliable = m.transport !== 'UDP';
+    const txn = new TxnState(this.txnCount++, call, method, cseq === plain ? null : cseq, m.cseqSeq, m.branch, this.strings.intern(m.sentBy), fromTag, m.toTag !== null, reliable, m.id);
+    this.noteRequestDetails(txn, m, method);
+    call.addTxn(txn, txnKey(m.branch, m.cseqSeq, fromTag, m.sentBy, method));
+    this.transaction = txn.id;
     if (method === 'CANCEL') {
       // §9.1: the CANCEL carries the branch of the request it cancels
-      txn.cancels = this.requestTxn(call, m, 'INVITE');
+      txn.detailsForWriting().cancels = this.requestTxn(call, m, 'INVITE', fromTag);
     }
-    if (txn.inDialog) this.addInDialogRequest(call, m, method, txn, link);
+    if (txn.inDialog) this.addInDialogRequest(call, m, method, txn, fromTag, toTag);
   }
 
-  private addInDialogRequest(call: CallState, m: SipMessage, method: string, txn: TxnState, link: MessageLink): void {
-    let dialog = this.findDialog(call, m.fromTag, m.toTag);
-    if (dialog === null && method === 'NOTIFY') dialog = this.dialogFromNotify(call, m);
+  /** What only registrations, credentials and CANCEL need (most transactions have none of it). */
+  private noteRequestDetails(txn: TxnState, m: SipMessage, method: string): void {
+    const register = method === 'REGISTER';
+    if (!register && !m.hasCredentials) return;
+    const details = txn.detailsForWriting();
+    details.hadCredentials = m.hasCredentials;
+    if (!register) return;
+    details.credentialsNonce = m.hasCredentials ? m.authNonce : null;
+    details.requestExpires = m.contactExpires ?? m.expires;
+    details.contact = m.contactUri;
+  }
+
+  private addInDialogRequest(call: CallState, m: SipMessage, method: string, txn: TxnState, fromTag: number, toTag: number): void {
+    let dialog = this.findDialog(call, fromTag, toTag);
+    if (dialog === null && method === 'NOTIFY') dialog = this.dialogFromNotify(call, m, fromTag, toTag);
     if (dialog === null) return;
     txn.dialog = dialog;
-    link.dialog = dialog.id;
+    this.dialog = dialog.id;
     if (method === 'BYE' && dialog.terminatedBy === null) {
       dialog.terminatedBy = m.id;
       dialog.ended = true;
@@ -247,20 +219,19 @@ export class CallTracker {
    * RFC 6665 §4.1.2.4: a NOTIFY may reach the subscriber before the 2xx to its SUBSCRIBE; it
    * creates the dialog then. Its To tag is the subscriber's From tag, its From tag the notifier's.
    */
-  private dialogFromNotify(call: CallState, m: SipMessage): DialogState | null {
-    if (m.fromTag === null || m.toTag === null) return null;
+  private dialogFromNotify(call: CallState, m: SipMessage, fromTag: number, toTag: number): DialogState | null {
+    if (fromTag === NONE || toTag === NONE) return null;
     let subscribe: TxnState | null = null;
-    for (const t of call.txns) {
-      if (!t.inDialog && (t.method === 'SUBSCRIBE' || t.method === 'REFER') && t.fromTag === m.toTag) {
+    for (let t = call.firstTxn; t !== null; t = t.next) {
+      if (!t.inDialog && (t.method === 'SUBSCRIBE' || t.method === 'REFER') && t.fromTag === toTag) {
         subscribe = t;
         break;
       }
     }
     if (subscribe === null) return null;
-    const d = this.createDialog(call, subscribe.fromTag!, m.fromTag, subscribe.method, m.id);
+    const d = this.createDialog(call, subscribe.fromTag, fromTag, subscribe.method, m.id, subscribe);
     d.confirmedBy = m.id;
     subscribe.dialog ??= d;
-    (subscribe.created ??= []).push(d);
     return d;
   }
 
@@ -270,31 +241,31 @@ export class CallTracker {
    * the INVITE it confirms. Through a proxy the same ACK crosses every hop: each copy goes to
    * the hop on which its sender got the 2xx.
    */
-  private addAck(call: CallState, m: SipMessage, link: MessageLink): void {
-    const sameBranch = this.requestTxn(call, m, 'INVITE');
+  private addAck(call: CallState, m: SipMessage, fromTag: number, toTag: number): void {
+    const sameBranch = this.requestTxn(call, m, 'INVITE', fromTag);
     let txn: TxnState | null = null;
     let ackFor: '2xx' | 'non-2xx' = 'non-2xx';
     if (sameBranch !== null && sameBranch.finalStatus !== null) {
       txn = sameBranch;
       ackFor = sameBranch.finalStatus >= 300 ? 'non-2xx' : '2xx';
     } else {
-      txn = this.ackedInvite(call, m);
+      txn = this.ackedInvite(call, m, fromTag, toTag);
       if (txn !== null) ackFor = '2xx';
       else {
-        txn = this.nonTwoXxAckWithNewBranch(call, m);
+        txn = this.nonTwoXxAckWithNewBranch(call, m, fromTag, toTag);
         if (txn === null) {
           // the INVITE it acknowledges is not in the capture
-          link.dialog = this.findDialog(call, m.fromTag, m.toTag)?.id ?? null;
+          this.dialog = this.findDialog(call, fromTag, toTag)?.id ?? NONE;
           return;
         }
       }
     }
-    const firstAck = txn.ack[0];
-    if (firstAck !== undefined && this.log.src(firstAck) === m.src) link.retransmissionOf = firstAck;
-    txn.ack.push(m.id);
+    const firstAck = txn.firstAck;
+    if (firstAck !== null && this.log.srcNumber(firstAck) === this.log.srcNumber(m.id)) this.log.setRetransmissionOf(m.id, firstAck);
+    txn.firstAck ??= m.id;
+    this.appendToTxn(txn, m.id);
     txn.ackFor = ackFor;
-    link.transaction = txn.id;
-    link.dialog = (this.findDialog(call, m.fromTag, m.toTag) ?? txn.dialog)?.id ?? null;
+    this.dialog = (this.findDialog(call, fromTag, toTag) ?? txn.dialog)?.id ?? NONE;
   }
 
   /**
@@ -302,104 +273,115 @@ export class CallTracker {
    * send a re-INVITE, each in its own CSeq space), answered 2xx; on a proxied call, the hop whose
    * 2xx went to the ACK's sender, else came from its destination, else carried its To tag.
    */
-  private ackedInvite(call: CallState, m: SipMessage): TxnState | null {
+  private ackedInvite(call: CallState, m: SipMessage, fromTag: number, toTag: number): TxnState | null {
+    const log = this.log;
+    const src = log.srcNumber(m.id);
+    const dst = log.dstNumber(m.id);
     let bySender: TxnState | null = null;
     let byReceiver: TxnState | null = null;
     let byTag: TxnState | null = null;
     let any: TxnState | null = null;
-    for (const t of call.invites) {
-      if (t.cseqSeq !== m.cseqSeq || t.fromTag !== m.fromTag || t.firstSuccess === null) continue;
+    for (const t of call.inviteTxns()) {
+      if (t.cseqSeq !== m.cseqSeq || t.fromTag !== fromTag || t.firstSuccess === null) continue;
       any = t;
-      for (const r of t.responses) {
-        const status = this.log.status(r);
+      for (let r = t.firstResponse!; r !== NONE; r = log.nextInTransaction(r)) {
+        const status = log.status(r);
         if (status < 200 || status >= 300) continue;
-        if (this.log.dst(r) === m.src) bySender = t;
-        if (this.log.src(r) === m.dst) byReceiver = t;
-        if (this.log.toTag(r) === m.toTag) byTag = t;
+        if (log.dstNumber(r) === src) bySender = t;
+        if (log.srcNumber(r) === dst) byReceiver = t;
+        if (log.toTag(r) === toTag) byTag = t;
       }
     }
     return bySender ?? byReceiver ?? byTag ?? any;
   }
 
   /** An ACK to a non-2xx sent with a new branch (against §17.1.1.3): matched on CSeq and the final's To tag. */
-  private nonTwoXxAckWithNewBranch(call: CallState, m: SipMessage): TxnState | null {
+  private nonTwoXxAckWithNewBranch(call: CallState, m: SipMessage, fromTag: number, toTag: number): TxnState | null {
     let match: TxnState | null = null;
-    for (const t of call.invites) {
-      if (t.cseqSeq === m.cseqSeq && t.fromTag === m.fromTag && t.final !== null && t.finalStatus! >= 300 && this.log.toTag(t.final) === m.toTag) match = t;
+    for (const t of call.inviteTxns()) {
+      if (t.cseqSeq === m.cseqSeq && t.fromTag === fromTag && t.final !== null && t.finalStatus! >= 300 && this.log.toTag(t.final) === toTag) match = t;
     }
     return match;
   }
 
-  private addResponse(call: CallState, m: SipMessage, link: MessageLink): void {
+  private addResponse(call: CallState, m: SipMessage, fromTag: number, toTag: number): void {
     const status = m.status;
     if (status === null || m.cseqMethod === null) return;
-    const txn = this.responseTxn(call, m, m.cseqMethod);
+    const txn = this.responseTxn(call, m, m.cseqMethod, fromTag);
     if (txn === null) {
       // its request is not in the capture (or precedes it): the dialog may still be known
-      link.dialog = this.findDialog(call, m.fromTag, m.toTag)?.id ?? null;
+      this.dialog = this.findDialog(call, fromTag, toTag)?.id ?? NONE;
       return;
     }
-    link.transaction = txn.id;
-    txn.responses.push(m.id);
+    this.appendToTxn(txn, m.id);
 
-    const copies = this.earlierCopies(txn, status, m);
-    if (copies !== null) {
-      copies.ids.push(m.id);
+    const first = this.earlierCopy(txn, status, toTag, m.rseq);
+    if (first !== NONE) {
       txn.responseRetransmissions++;
       this.retransmissions++;
-      link.retransmissionOf = copies.ids[0]!;
-      link.dialog = this.responseDialog(call, txn, m);
+      this.log.setRetransmissionOf(m.id, first);
+      this.dialog = this.responseDialog(call, txn, toTag);
       return;
     }
-    txn.copies.push({ status, toTag: this.log.toTag(m.id), rseq: m.rseq, ids: [m.id] });
+    this.log.setPreviousFirstCopy(m.id, txn.lastFirstCopy ?? NONE);
+    txn.lastFirstCopy = m.id;
+    if (m.rseq !== null) this.log.setRseq(m.id, m.rseq);
 
     txn.firstResponse ??= m.id;
     if ((status === 180 || status === 183) && txn.firstAlerting === null) txn.firstAlerting = m.id;
     if (status >= 200 && status < 300 && txn.firstSuccess === null) txn.firstSuccess = m.id;
-    if (status >= 200 && txn.final === null) {
-      txn.final = m.id;
-      txn.finalStatus = status;
-      txn.finalReason = m.reason;
-      txn.finalRetryAfter = m.retryAfter;
-      txn.finalMinExpires = m.minExpires;
-      txn.finalExpires = m.contactExpires ?? m.expires;
-      if (status === 401 || status === 407) {
-        txn.challengeRealm = m.authRealm;
-        txn.challengeNonce = m.authNonce;
-      }
-    }
+    if (status >= 200 && txn.final === null) this.noteFinal(txn, m, status);
 
-    if (!txn.inDialog && DIALOG_CREATING.has(txn.method) && m.toTag !== null && status >= 101 && status < 300 && txn.fromTag !== null) {
-      this.dialogFromResponse(call, txn, m, status);
+    if (!txn.inDialog && DIALOG_CREATING.has(txn.method) && toTag !== NONE && status >= 101 && status < 300 && txn.fromTag !== NONE) {
+      this.dialogFromResponse(call, txn, m, status, toTag);
     } else if (txn.inDialog && txn.dialog !== null) {
       this.inDialogResponse(txn.dialog, txn, m, status);
     }
-    if (status >= 300 && txn.created !== null && !txn.inDialog) {
+    if (status >= 300 && !txn.inDialog) {
       // §12.1 / §13.2.2.3: a final failure ends the early dialogs of the request
-      for (const d of txn.created) if (d.confirmedBy === null) d.ended = true;
+      for (let d = call.firstDialog; d !== null; d = d.next) if (d.creator === txn && d.confirmedBy === null) d.ended = true;
     }
-    link.dialog = this.responseDialog(call, txn, m);
+    this.dialog = this.responseDialog(call, txn, toTag);
   }
 
-  /** A further copy of a response has the same status and To tag (and RSeq: RFC 3262 §3 numbers each reliable provisional). */
-  private earlierCopies(txn: TxnState, status: number, m: SipMessage): ResponseCopies | null {
-    for (const c of txn.copies) if (c.status === status && c.toTag === m.toTag && c.rseq === m.rseq) return c;
-    return null;
+  private noteFinal(txn: TxnState, m: SipMessage, status: number): void {
+    txn.final = m.id;
+    txn.finalStatus = status;
+    txn.finalReason = this.strings.intern(m.reason);
+    const register = txn.method === 'REGISTER';
+    const challenge = status === 401 || status === 407;
+    const realm = challenge ? m.authRealm : null;
+    const expires = register ? (m.contactExpires ?? m.expires) : null;
+    const minExpires = register ? m.minExpires : null;
+    if (m.retryAfter === null && realm === null && expires === null && minExpires === null && !(register && challenge)) return;
+    const details = txn.detailsForWriting();
+    details.finalRetryAfter = m.retryAfter;
+    details.finalMinExpires = minExpires;
+    details.finalExpires = expires;
+    details.challengeRealm = this.strings.intern(realm);
+    details.challengeNonce = register && challenge ? m.authNonce : null;
+  }
+
+  /** The first copy of an earlier response with the same status and To tag (and RSeq: RFC 3262 §3 numbers each reliable provisional), else NONE. */
+  private earlierCopy(txn: TxnState, status: number, toTag: number, rseq: number | null): number {
+    const log = this.log;
+    let match = NONE;
+    for (let c = txn.lastFirstCopy ?? NONE; c !== NONE; c = log.previousFirstCopy(c)) {
+      if (log.status(c) === status && log.toTag(c) === toTag && log.rseq(c) === rseq) match = c;
+    }
+    return match;
   }
 
   /** The dialog a response belongs to: its transaction's inside a dialog, else the one its To tag names (none for a 100 or a failure). */
-  private responseDialog(call: CallState, txn: TxnState, m: SipMessage): number | null {
-    if (txn.inDialog) return txn.dialog?.id ?? null;
-    return this.findDialog(call, txn.fromTag, m.toTag)?.id ?? null;
+  private responseDialog(call: CallState, txn: TxnState, toTag: number): number {
+    if (txn.inDialog) return txn.dialog?.id ?? NONE;
+    return this.findDialog(call, txn.fromTag, toTag)?.id ?? NONE;
   }
 
   /** §12.1.1: a 101-299 response with a To tag to INVITE / SUBSCRIBE / REFER outside a dialog creates one (early, or confirmed by a 2xx). */
-  private dialogFromResponse(call: CallState, txn: TxnState, m: SipMessage, status: number): void {
-    let d = this.findDialog(call, txn.fromTag, m.toTag);
-    if (d === null) {
-      d = this.createDialog(call, txn.fromTag!, m.toTag!, txn.method, m.id);
-      (txn.created ??= []).push(d);
-    }
+  private dialogFromResponse(call: CallState, txn: TxnState, m: SipMessage, status: number, toTag: number): void {
+    let d = this.findDialog(call, txn.fromTag, toTag);
+    if (d === null) d = this.createDialog(call, txn.fromTag, toTag, txn.method, m.id, txn);
     if (status >= 200 && d.confirmedBy === null) {
       d.confirmedBy = m.id;
       this.startSessionTimer(d, m);

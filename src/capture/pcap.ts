@@ -6,8 +6,8 @@
 // snaplen, a fraction of a second out of range, a jump in time) is accepted only when the
 // next record's time follows it. A header that fails is reported once, and the reader scans
 // forward byte by byte for the next plausible header (caplen within len and the snap length,
-// close in time to the last packet) that is itself followed by a plausible header (or the
-// end of the input).
+// close in time to the last packet) that is itself followed by a record starting close to it
+// in time (or by the end of the input).
 import type { Timestamp } from '../model.js';
 import { Damage, type PacketEmitter, type RecordReader, u32 } from './record-reader.js';
 import { PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC } from './sniff.js';
@@ -37,6 +37,12 @@ export class PcapReader implements RecordReader {
   private linkType = 0;
   /** Seconds of the last delivered packet, -1 before the first. */
   private lastSec = -1;
+  /**
+   * Before the first packet: seconds of the last record header read, when its fraction is in
+   * range (-1 when not). A damaged first record's own time, which a broken length leaves intact,
+   * is then the only time a resync can compare candidates with.
+   */
+  private headerSec = -1;
   private damage: Damage | null = null;
 
   constructor(
@@ -76,6 +82,7 @@ export class PcapReader implements RecordReader {
       const frac = u32(buf, pos + 4, le);
       const caplen = u32(buf, pos + 8, le);
       const len = u32(buf, pos + 12, le);
+      if (this.lastSec < 0) this.headerSec = frac < this.fracLimit ? sec : -1;
       if (caplen > MAX_CAPLEN) {
         this.damage = this.newDamage(base + pos, `caplen ${caplen} exceeds the maximum ${MAX_CAPLEN}`, false);
         pos++;
@@ -165,13 +172,17 @@ export class PcapReader implements RecordReader {
     return this.nearInTime(buf, pos, sec) || this.nearInTime(buf, pos, this.lastSec);
   }
 
-  /** A record header a writer could have produced (time aside). */
+  /**
+   * A record header a writer could have produced (time aside). A record without a single
+   * captured byte is not one: runs of zeros in packet data (IPv6 addresses, padding) would
+   * otherwise chain into false records of caplen 0.
+   */
   private isPlausibleHeader(buf: Buffer, pos: number): boolean {
     const le = this.le;
     const caplen = u32(buf, pos + 8, le);
     const len = u32(buf, pos + 12, le);
     if (u32(buf, pos + 4, le) >= this.fracLimit) return false;
-    if (caplen > MAX_CAPLEN || caplen > len || len === 0 || len > MAX_ORIGLEN) return false;
+    if (caplen === 0 || caplen > MAX_CAPLEN || caplen > len || len === 0 || len > MAX_ORIGLEN) return false;
     return this.snaplen === 0 || caplen <= this.snaplen;
   }
 
@@ -181,27 +192,43 @@ export class PcapReader implements RecordReader {
 
   /**
    * Looks for the next record from `pos` on: a plausible header close in time to the last good
-   * packet, followed by another plausible header close to it, or by exactly the end of input.
-   * Before the first packet there is no time to compare with, so the end of input does not
-   * count as confirmation then.
+   * packet, followed by a record that starts close to it in time (see confirms), or by exactly
+   * the end of input.
+   * Before the first packet the damaged record's own time stands in for the last packet's; when
+   * that is out of range too there is no time to compare with, and the end of input does not
+   * count as confirmation.
    */
   private scan(buf: Buffer, pos: number, end: number, base: number, eof: boolean): number {
     const damage = this.damage!;
+    const reference = this.lastSec >= 0 ? this.lastSec : this.headerSec;
     for (; ; pos++) {
       if (end - pos < RECORD_HEADER_LENGTH) return eof ? end : this.wait(pos, RECORD_HEADER_LENGTH);
       if (!this.isPlausibleHeader(buf, pos)) continue;
-      if (this.lastSec >= 0 && !this.nearInTime(buf, pos, this.lastSec)) continue;
+      if (reference >= 0 && !this.nearInTime(buf, pos, reference)) continue;
       const next = pos + RECORD_HEADER_LENGTH + u32(buf, pos + 8, this.le);
       if (end - next < RECORD_HEADER_LENGTH) {
         if (!eof) return this.wait(pos, next + RECORD_HEADER_LENGTH - pos);
-        if (next !== end || this.lastSec < 0) continue;
-      } else if (!this.isPlausibleHeader(buf, next) || !this.nearInTime(buf, next, u32(buf, pos, this.le))) {
+        if (next !== end || reference < 0) continue;
+      } else if (!this.confirms(buf, next, pos, reference)) {
         continue;
       }
       damage.resolvedAt(this.emitter, base + pos);
       this.damage = null;
       return pos;
     }
+  }
+
+  /**
+   * Whether the header at `next` confirms the resync candidate at `candidate`: it starts at the
+   * candidate's time. When the candidate was itself close to a reference time, the next
+   * record's time alone confirms it (its lengths may be the next damage, as in startsRecord: an
+   * intact record between two damaged ones is kept); without a reference the next header must
+   * be plausible whole.
+   */
+  private confirms(buf: Buffer, next: number, candidate: number, reference: number): boolean {
+    if (!this.nearInTime(buf, next, u32(buf, candidate, this.le))) return false;
+    if (reference >= 0) return u32(buf, next + 4, this.le) < this.fracLimit;
+    return this.isPlausibleHeader(buf, next);
   }
 
   private timestamp(sec: number, frac: number): Timestamp {

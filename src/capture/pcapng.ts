@@ -317,6 +317,16 @@ export class PcapngReader implements RecordReader {
       }
       if (u32(buf, pos + length - 4, le) !== length) continue;
       if (type === BLOCK_EPB && (u32(buf, pos + 8, le) >= this.interfaces.length || u32(buf, pos + 20, le) > length - MIN_EPB_LENGTH)) continue;
+      // Packet data can frame a block by chance: a line feed and padding read as a Decryption
+      // Secrets Block (0x0000000A) whose length is a real trailer, ending on a later length field.
+      // What follows a real block is another one, or the end.
+      const after = pos + length;
+      if (end - after < 4) {
+        if (!eof) return this.wait(pos, length + 4);
+        if (after !== end) continue;
+      } else if (!isKnownBlockType(u32(buf, after, le))) {
+        continue;
+      }
       damage.resolvedAt(this.emitter, base + pos);
       this.damage = null;
       return pos;

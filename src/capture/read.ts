@@ -1,7 +1,7 @@
 // Reading a whole capture from a file or a stream: large chunks, gzip detected by its magic
 // (1f 8b, RFC 1952 section 2.3.1) and inflated as a stream, so neither the compressed nor
 // the inflated file is ever held whole.
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { CaptureInfo } from '../model.js';
 import type { CaptureHandlers } from './record-reader.js';
 import { GzipInflater } from './gzip.js';
@@ -20,8 +20,64 @@ type Source = string | NodeJS.ReadableStream | AsyncIterable<Buffer>;
  * (after inflating, for gzip) is not a capture; a corrupt gzip stream only warns.
  */
 export async function readCapture(source: Source, h: CaptureHandlers): Promise<CaptureInfo> {
-  const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK_BYTES }) : source;
-  const chunks = bufferChunks(input as AsyncIterable<Buffer | string | Uint8Array>)[Symbol.asyncIterator]();
+  if (typeof source === 'string') return readFile(source, h);
+  return readChunks(bufferChunks(source as AsyncIterable<Buffer | string | Uint8Array>)[Symbol.asyncIterator](), h);
+}
+
+/**
+ * A file is read into one buffer, again and again: the parser copies what it keeps (a record
+ * cut by the end of a read) and packets are views valid only during their callback, so no read
+ * needs a buffer of its own; a fresh 4 MiB buffer per read would cost an allocation and keep
+ * tens of megabytes of spent reads alive until the garbage collector gets to them. Compressed
+ * files are the exception: zlib may hold on to its input, so they get fresh buffers.
+ */
+async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let length = await readFull(file, buffer);
+    if (length >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) {
+      return await readChunks(freshChunks(file, Buffer.from(buffer.subarray(0, length))), h);
+    }
+    const progress = new ProgressCounter(h);
+    const parser = new CaptureParser({ packet: (p) => h.packet(p), warning: (w) => h.warning(w) });
+    while (length > 0) {
+      progress.add(length);
+      parser.push(buffer.subarray(0, length));
+      length = await readFull(file, buffer);
+    }
+    const info = parser.end();
+    progress.finish();
+    return info;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Reads into `buffer` until it is full or the file ends; returns the bytes read. */
+async function readFull(file: FileHandle, buffer: Buffer): Promise<number> {
+  let length = 0;
+  while (length < buffer.length) {
+    const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  return length;
+}
+
+/** `first`, then the rest of the file in buffers of its own each. */
+async function* freshChunks(file: FileHandle, first: Buffer): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const length = await readFull(file, chunk);
+    if (length === 0) return;
+    yield length === chunk.length ? chunk : chunk.subarray(0, length);
+  }
+}
+
+/** Reads a byte stream whose chunks stay the caller's: gzip detected by its magic, then inflated or parsed. */
+async function readChunks(chunks: AsyncIterator<Buffer>, h: CaptureHandlers): Promise<CaptureInfo> {
   const progress = new ProgressCounter(h);
   const packets = { count: 0 };
   const parser = new CaptureParser({

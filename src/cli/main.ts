@@ -7,6 +7,9 @@ import { CaptureFormatError } from '../capture/index.js';
 import { writeJsonReport } from '../views/json-report.js';
 import { renderTextReport } from '../views/text-report.js';
 import { ProgressBar } from './progress.js';
+import {
+  DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_ANALYSES, DEFAULT_MAX_CONCURRENT_UPLOADS, DEFAULT_MAX_QUEUED_ANALYSES, DEFAULT_MAX_UPLOAD_BYTES,
+} from '../../server/limits.js';
 import type { Severity } from '../model.js';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
@@ -15,6 +18,28 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
   return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, at least 1');
+  return n;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A byte count: "1000000", "500M", "2G", "1.5GiB" (binary units: 1K = 1024 bytes). */
+function byteSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
+  const bytes = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected a size such as 500M or 2G (K, M, G, T: powers of 1024)');
+  return bytes;
 }
 
 function port(value: string): number {
@@ -68,11 +93,34 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
   return 0;
 }
 
-async function serveCommand(opts: { port: number; host: string; data: string; preload: boolean }): Promise<void> {
+interface ServeOptions {
+  port: number;
+  host: string;
+  data: string;
+  preload: boolean;
+  maxUpload: number;
+  maxUploads: number;
+  uploadTimeout: number;
+  maxAnalyses: number;
+  maxQueued: number;
+}
+
+async function serveCommand(opts: ServeOptions): Promise<void> {
   const { startServer } = await import('../../server/index.js');
   const preloadDir = opts.preload ? new URL('../../../traces/', import.meta.url).pathname : null;
   const webRoot = new URL('../../../web/dist/', import.meta.url).pathname;
-  const server = await startServer({ port: opts.port, host: opts.host, dataDir: opts.data, preloadDir, webRoot });
+  const server = await startServer({
+    port: opts.port,
+    host: opts.host,
+    dataDir: opts.data,
+    preloadDir,
+    webRoot,
+    maxUploadBytes: opts.maxUpload,
+    maxConcurrentUploads: opts.maxUploads,
+    bodyTimeoutMs: opts.uploadTimeout * 1000,
+    maxConcurrentAnalyses: opts.maxAnalyses,
+    maxQueuedAnalyses: opts.maxQueued,
+  });
   process.stdout.write(`listening on ${server.url}\n`);
   const stop = () => {
     server.close().then(() => process.exit(0), () => process.exit(1));
@@ -105,6 +153,13 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--data <dir>', 'data directory (SQLite database and stored captures)', 'data')
   .option('--no-preload', 'do not load the bundled sample captures from traces/')
+  .addOption(new Option('--max-upload <size>', 'largest capture accepted for upload, e.g. 500M or 2G (413 beyond)')
+    .argParser(byteSize).default(DEFAULT_MAX_UPLOAD_BYTES, '2G'))
+  .option('--max-uploads <n>', 'uploads received at once (503 + Retry-After beyond)', positiveInteger, DEFAULT_MAX_CONCURRENT_UPLOADS)
+  .option('--upload-timeout <seconds>', 'an upload (any request body) that sends nothing for this long is refused with 408; 0: never',
+    positiveNumber, DEFAULT_BODY_TIMEOUT_MS / 1000)
+  .option('--max-analyses <n>', 'analyses run at once, each in a worker thread; more wait', positiveInteger, DEFAULT_MAX_CONCURRENT_ANALYSES)
+  .option('--max-queued <n>', 'analyses waiting beyond which uploads are refused (503 + Retry-After)', nonNegativeInteger, DEFAULT_MAX_QUEUED_ANALYSES)
   .action(serveCommand);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

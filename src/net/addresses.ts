@@ -12,10 +12,24 @@ const IPV4_CACHE_LIMIT = 4096;
 /** Remembers the dotted-quad text of IPv4 addresses by their 32-bit value. */
 export class Ipv4TextCache {
   private readonly texts = new Map<number, string>();
+  /** The last two addresses asked for (a datagram's source and destination), checked before the map. */
+  private readonly recentValues = [-1, -1];
+  private readonly recentTexts = ['', ''];
+  private nextRecent = 0;
 
   /** Dotted-quad text of the 4 bytes at `offset`. */
   format(buf: Buffer, offset: number): string {
-    const value = buf.readUInt32BE(offset);
+    const value = ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>> 0;
+    if (value === this.recentValues[0]) return this.recentTexts[0];
+    if (value === this.recentValues[1]) return this.recentTexts[1];
+    const text = this.lookup(buf, offset, value);
+    this.recentValues[this.nextRecent] = value;
+    this.recentTexts[this.nextRecent] = text;
+    this.nextRecent ^= 1;
+    return text;
+  }
+
+  private lookup(buf: Buffer, offset: number, value: number): string {
     let text = this.texts.get(value);
     if (text === undefined) {
       text = `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;

@@ -1,11 +1,11 @@
 // The hot path: one pass over a SIP message's header block, extracting exactly the SipHead
 // fields. It runs on every message of multi-gigabyte captures, so it works on the Buffer with
-// offsets and recognises a header by its name's length and bytes before anything else. The
-// pass records where each string field lies; only those fields become strings.
+// offsets and recognises a header by its name's length, first and last bytes before anything
+// else. The pass records where each string field lies; only those fields become strings.
 import type { SdpSummary, SipHead } from '../model.js';
 import { countValues, nameAddr, scanNameAddr, scanVia, via } from './address.js';
 import {
-  COLON, CR, HT, LF, LOWER, SP, equalsIgnoreCase, findAuthParam, findParam, foundValue, isDigit, lowerBytes,
+  BACKSLASH, COLON, CR, DQUOTE, HT, LF, LOWER, SP, equalsIgnoreCase, findAuthParam, findParam, foundValue, isDigit, lowerBytes,
   parseLeadingInt, parseWholeInt, skipWhitespace, trimEnd, unfold, unquoteText,
 } from './bytes.js';
 import { bodyParts, mediaTypeOf } from './multipart.js';
@@ -63,31 +63,49 @@ const KNOWN_HEADERS: [string, number][] = [
 ];
 
 interface NameEntry {
-  first: number;
   lower: Uint8Array;
+  first: number;
+  last: number;
   id: number;
 }
 
-/** KNOWN_HEADERS grouped by name length: BY_LENGTH[n] holds the names of n bytes. */
-const BY_LENGTH: NameEntry[][] = (() => {
-  const table: NameEntry[][] = [];
+const NAME_TABLE_MASK = 255;
+
+/** The slot of a header name in NAME_TABLE, from its length and its lower-case first and last bytes. */
+function nameSlot(length: number, first: number, last: number): number {
+  return (length * 37 + first * 5 + last) & NAME_TABLE_MASK;
+}
+
+/** KNOWN_HEADERS by nameSlot: most names that are not known land in an empty slot, and a known one is compared once. */
+const NAME_TABLE: NameEntry[][] = (() => {
+  const table: NameEntry[][] = Array.from({ length: NAME_TABLE_MASK + 1 }, () => []);
   for (const [name, id] of KNOWN_HEADERS) {
     const lower = lowerBytes(name);
-    (table[lower.length] ??= []).push({ first: lower[0], lower, id });
+    const entry = { lower, first: lower[0], last: lower[lower.length - 1], id };
+    table[nameSlot(lower.length, entry.first, entry.last)].push(entry);
   }
-  for (let i = 0; i < table.length; i++) table[i] ??= [];
   return table;
 })();
 
 /** The identity of the header name buf[start, end), or 0 for a header the scanner skips. */
 function identifyHeader(buf: Buffer, start: number, end: number): number {
   const length = end - start;
-  if (length >= BY_LENGTH.length) return 0;
-  const candidates = BY_LENGTH[length];
+  if (length === 0) return 0;
   const first = LOWER[buf[start]];
+  const last = LOWER[buf[end - 1]];
+  const candidates = NAME_TABLE[nameSlot(length, first, last)];
   for (let i = 0; i < candidates.length; i++) {
     const entry = candidates[i];
-    if (entry.first === first && equalsIgnoreCase(buf, start, end, entry.lower)) return entry.id;
+    const lower = entry.lower;
+    if (lower.length !== length || entry.first !== first || entry.last !== last) continue;
+    // The bytes between the first and the last, mostly written in lower case already.
+    let at = 1;
+    while (at < length - 1) {
+      const b = buf[start + at];
+      if (b !== lower[at] && LOWER[b] !== lower[at]) break;
+      at++;
+    }
+    if (at >= length - 1) return entry.id;
   }
   return 0;
 }
@@ -117,51 +135,72 @@ function isTokenRange(buf: Buffer, start: number, end: number): boolean {
 }
 
 // String fields, as slots of `ranges`: the field's bytes are ranges[2 * slot] to
-// ranges[2 * slot + 1], and ranges[2 * slot] is -1 while the field has not been seen.
-const S_METHOD = 0;
-const S_REQUEST_URI = 1;
-const S_REASON = 2;
-const S_CALL_ID = 3;
+// ranges[2 * slot + 1], once the field has been seen.
+// Slots below FIRST_BLOCK_SLOT are values the analysis keeps for the whole capture (per call,
+// dialog, transaction or message): each becomes a string of its own. The others are cut from
+// one decoded header block (see FieldCutter).
+const S_CALL_ID = 0;
+const S_BRANCH = 1;
+const S_FROM_TAG = 2;
+const S_TO_TAG = 3;
+const S_CONTACT_URI = 4;
+const S_AUTH_REALM = 5;
+const S_AUTH_NONCE = 6;
+const S_X_CALL_ID = 7;
+const S_ICID = 8;
+const S_METHOD = 9;
+const FIRST_BLOCK_SLOT = S_METHOD;
+const S_REQUEST_URI = 10;
+const S_REASON = 11;
 /** The whole CSeq value, recorded only when it is already "<seq> <METHOD>". */
-const S_CSEQ = 4;
-const S_CSEQ_METHOD = 5;
-const S_BRANCH = 6;
-const S_SENT_BY = 7;
-const S_FROM_URI = 8;
-const S_FROM_DISPLAY = 9;
-const S_FROM_TAG = 10;
-const S_TO_URI = 11;
-const S_TO_DISPLAY = 12;
-const S_TO_TAG = 13;
-const S_CONTACT_URI = 14;
-const S_CONTENT_TYPE = 15;
-const S_RACK = 16;
-const S_SUBSCRIPTION_STATE = 17;
-const S_EVENT = 18;
-const S_AUTH_REALM = 19;
-const S_AUTH_NONCE = 20;
-const S_USER_AGENT = 21;
-const S_SERVER = 22;
-const S_X_CALL_ID = 23;
-const S_ICID = 24;
+const S_CSEQ = 12;
+const S_CSEQ_METHOD = 13;
+const S_SENT_BY = 14;
+const S_FROM_URI = 15;
+const S_FROM_DISPLAY = 16;
+const S_TO_URI = 17;
+const S_TO_DISPLAY = 18;
+const S_CONTENT_TYPE = 19;
+const S_RACK = 20;
+const S_SUBSCRIPTION_STATE = 21;
+const S_EVENT = 22;
+const S_USER_AGENT = 23;
+const S_SERVER = 24;
 const SLOT_COUNT = 25;
 
 /** Field ranges of the message being scanned (scanSip is synchronous: one message at a time). */
 const ranges = new Int32Array(SLOT_COUNT * 2);
+/**
+ * Per slot, the number of the scan that recorded it: a slot is seen in this scan when it holds
+ * `scanNumber`, so nothing needs clearing between messages.
+ */
+const recordedBy = new Int32Array(SLOT_COUNT);
+let scanNumber = 0;
+
+/** Starts a scan: stale ranges become unseen. */
+function nextScan(): void {
+  if (scanNumber === 0x7fffffff) {
+    recordedBy.fill(0);
+    scanNumber = 0;
+  }
+  scanNumber++;
+}
 
 function record(slot: number, start: number, end: number): void {
   ranges[2 * slot] = start;
   ranges[2 * slot + 1] = end;
+  recordedBy[slot] = scanNumber;
 }
 
 function seen(slot: number): boolean {
-  return ranges[2 * slot] >= 0;
+  return recordedBy[slot] === scanNumber;
 }
 
 function appendReason(current: string | null, reason: string): string {
   return current === null ? reason : current + '; ' + reason;
 }
 
+/** A head with every field at its initial value, as scanSipInto expects it. */
 function newHead(): SipHead {
   return {
     isRequest: false, method: null, requestUri: null, status: null, reason: null,
@@ -245,47 +284,105 @@ function compactSentBy(sentBy: string | null): string | null {
   return sentBy !== null && (sentBy.indexOf(' ') >= 0 || sentBy.indexOf('\t') >= 0) ? sentBy.replace(/\s+/g, '') : sentBy;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
- * The string fields, each decoded on its own from the message bytes. A substring of one decoded
- * header block would be cheaper to make, but V8 keeps such a slice's whole parent string alive:
- * analysis keeps Call-IDs and tags for the whole capture, and would then hold every header block.
- * `folded` says whether any header spans several lines.
+ * Makes the string fields. Decoding each field on its own costs a call into Node per field,
+ * the scanner's largest cost; so the header block is decoded once and most fields are
+ * substrings of it. V8 keeps a substring's parent alive, though (a "sliced string", from 13
+ * characters on), and the analysis keeps some values for the whole capture: those (the slots
+ * below FIRST_BLOCK_SLOT) are decoded on their own, so that no header block outlives its
+ * message. The others are either transient or interned by the analysis (a few distinct values
+ * each). A block that is not pure ASCII is not used: there byte offsets are not character
+ * offsets. `folded` says whether any header spans several lines.
  */
 class FieldCutter {
-  constructor(
-    private readonly buf: Buffer,
-    private readonly folded: boolean,
-  ) {}
+  private buf: Buffer = EMPTY;
+  /** The header block decoded, when it is pure ASCII (then every field is a substring of it); else null. */
+  private block: string | null = null;
+  private folded = false;
 
-  /** A token field (Call-ID, tag, branch): its bytes as they are. */
+  /** Starts on the message in buf, whose fields all lie before blockEnd. */
+  reset(buf: Buffer, blockEnd: number, folded: boolean): void {
+    const block = buf.utf8Slice(0, blockEnd);
+    this.buf = buf;
+    // Any byte >= 0x80 either shortens the UTF-8 decoding or becomes U+FFFD.
+    this.block = block.length === blockEnd && block.indexOf('\uFFFD') < 0 ? block : null;
+    this.folded = folded;
+  }
+
+  /** Lets go of the message (the cutter outlives it). */
+  release(): void {
+    this.buf = EMPTY;
+    this.block = null;
+  }
+
+  /** A token field (method, CSeq, sent-by): its bytes as they are. */
   token(slot: number): string | null {
+    if (!seen(slot)) return null;
     const start = ranges[2 * slot];
-    if (start < 0) return null;
-    const value = this.buf.latin1Slice(start, ranges[2 * slot + 1]);
+    const end = ranges[2 * slot + 1];
+    const block = this.block;
+    const value = block !== null && slot >= FIRST_BLOCK_SLOT ? block.substring(start, end) : this.buf.latin1Slice(start, end);
     return this.folded ? unfold(value) : value;
   }
 
   /** A free-text field (URI, display name, reason, User-Agent): UTF-8. */
   text(slot: number): string | null {
+    if (!seen(slot)) return null;
     const start = ranges[2 * slot];
-    if (start < 0) return null;
     const end = ranges[2 * slot + 1];
-    const value = hasHighByte(this.buf, start, end) ? this.buf.utf8Slice(start, end) : this.buf.latin1Slice(start, end);
+    let value: string;
+    if (this.block === null) value = hasHighByte(this.buf, start, end) ? this.buf.utf8Slice(start, end) : this.buf.latin1Slice(start, end);
+    else value = slot >= FIRST_BLOCK_SLOT ? this.block.substring(start, end) : this.buf.latin1Slice(start, end);
     return this.folded ? unfold(value) : value;
   }
 
   /** A field that may be a quoted string (display name, realm, nonce): unquoted. */
   quotable(slot: number): string | null {
+    const block = this.block;
+    if (block !== null && !this.folded && slot >= FIRST_BLOCK_SLOT && seen(slot)) {
+      // The usual quoted display name: the text up to the closing quote, cut at once. A
+      // quoted-pair before that quote takes unquoteText below.
+      const buf = this.buf;
+      const start = ranges[2 * slot];
+      const end = ranges[2 * slot + 1];
+      if (start < end && buf[start] === DQUOTE) {
+        let i = start + 1;
+        while (i < end && buf[i] !== DQUOTE && buf[i] !== BACKSLASH) i++;
+        if (i === end || buf[i] === DQUOTE) return block.substring(start + 1, i);
+      }
+    }
     const value = this.text(slot);
     return value !== null && value.charCodeAt(0) === 0x22 ? unquoteText(value) : value;
   }
 }
 
+/** One cutter for every message (scanSip is synchronous). */
+const cut = new FieldCutter();
+
+const BODY_OTHER = 0;
+const BODY_SDP = 1;
+const BODY_MULTIPART = 2;
+
+/** The last Content-Type seen with a body, and what kind of body it announces (most messages repeat one). */
+let lastContentType = '';
+let lastBodyKind = BODY_OTHER;
+
+function bodyKindOf(contentType: string): number {
+  const mediaType = mediaTypeOf(contentType);
+  if (mediaType === 'application/sdp') return BODY_SDP;
+  return mediaType.startsWith('multipart/') ? BODY_MULTIPART : BODY_OTHER;
+}
+
 /** The SDP summary of a body: the body itself when it is application/sdp, else its first SDP part. */
 function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string): SdpSummary | null {
-  const mediaType = mediaTypeOf(contentType);
-  if (mediaType === 'application/sdp') return summarizeSdpBody(buf, start, end);
-  if (!mediaType.startsWith('multipart/')) return null;
+  if (contentType !== lastContentType) {
+    lastBodyKind = bodyKindOf(contentType);
+    lastContentType = contentType;
+  }
+  if (lastBodyKind === BODY_SDP) return summarizeSdpBody(buf, start, end);
+  if (lastBodyKind !== BODY_MULTIPART) return null;
   for (const part of bodyParts(buf, start, end, contentType)) {
     if (part.contentType !== null && mediaTypeOf(part.contentType) === 'application/sdp') {
       return summarizeSdpBody(part.body, 0, part.body.length);
@@ -303,10 +400,18 @@ function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string)
  * bodyLength is the number of body bytes really present.
  */
 export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead {
+  return scanSipInto(newHead(), bytes, options.datagram);
+}
+
+/**
+ * scanSip into `head`, a fresh object whose SipHead fields hold their initial values (null,
+ * false, 0, as newHead sets them): a caller that adds fields of its own creates the object
+ * with all of them at once, and every object then keeps one shape.
+ */
+export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram: boolean): H {
   const buf = bytes;
   const length = buf.length;
-  const head = newHead();
-  for (let i = 0; i < ranges.length; i++) ranges[i] = -1;
+  nextScan();
   let malformed: string | null = null;
 
   // RFC 3261 §7.5: CRLFs before the start line are ignored.
@@ -329,6 +434,7 @@ export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead 
   let badContentLength = false;
   let authSeen = false;
   let folded = false;
+  let nextColon = -1;
   while (pos < length) {
     lf = buf.indexOf(LF, pos);
     if (lf === pos || (lf === pos + 1 && buf[pos] === CR)) {
@@ -343,12 +449,17 @@ export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead 
     }
     const next = lf < 0 ? length : lf + 1;
     lineEnd = lf < 0 ? length : lf;
-    let colon = pos;
-    while (colon < lineEnd && buf[colon] !== COLON) colon++;
-    if (colon === lineEnd) {
+    // The first colon of the line ends the header name. One native search finds it; when that
+    // colon lies beyond this line, the lines before it have none, and are not searched again.
+    if (nextColon < pos) {
+      nextColon = buf.indexOf(COLON, pos);
+      if (nextColon < 0) nextColon = length;
+    }
+    if (nextColon >= lineEnd) {
       pos = next; // no colon: not a header (Wireshark warns and goes on)
       continue;
     }
+    const colon = nextColon;
     let nameEnd = colon;
     while (nameEnd > pos && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
     const id = identifyHeader(buf, pos, nameEnd);
@@ -462,7 +573,7 @@ export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead 
     pos = next;
   }
 
-  const cut = new FieldCutter(buf, folded);
+  cut.reset(buf, pos, folded);
   head.method = cut.token(S_METHOD);
   head.requestUri = cut.text(S_REQUEST_URI);
   head.reason = cut.text(S_REASON);
@@ -492,6 +603,7 @@ export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead 
   head.userAgent = head.isRequest ? (cut.text(S_USER_AGENT) ?? cut.text(S_SERVER)) : (cut.text(S_SERVER) ?? cut.text(S_USER_AGENT));
   head.xCallId = cut.token(S_X_CALL_ID);
   head.icid = cut.quotable(S_ICID);
+  cut.release();
 
   if (head.callId === null) malformed = appendReason(malformed, 'missing Call-ID');
   if (!cseqSeen) malformed = appendReason(malformed, 'missing CSeq');
@@ -508,7 +620,7 @@ export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead 
     if (declared !== null) {
       head.bodyLength = Math.min(declared, available);
       if (available < declared) malformed = appendReason(malformed, `truncated body: ${available} of ${declared} bytes`);
-    } else if (options.datagram) {
+    } else if (datagram) {
       head.bodyLength = available;
     } else if (!badContentLength) {
       // RFC 3261 §20.14: on a stream transport the header MUST be present.

@@ -227,8 +227,16 @@ function codecName(format: string, rtpmap: string | undefined, isRtp: boolean): 
   return rtpmap ?? (isRtp ? STATIC_PAYLOAD_TYPES.get(format) : undefined);
 }
 
+/** The last transport protocol asked about, and the answer (streams of a capture mostly share one). */
+let lastProto = '';
+let lastProtoIsRtp = false;
+
 function isRtpProto(proto: string): boolean {
-  return proto.toUpperCase().includes('RTP');
+  if (proto !== lastProto) {
+    lastProtoIsRtp = proto.toUpperCase().includes('RTP');
+    lastProto = proto;
+  }
+  return lastProtoIsRtp;
 }
 
 function codecsOf(media: SdpMediaDescription): string[] {
@@ -314,8 +322,8 @@ export function summarizeSdpBody(buf: Buffer, start: number, end: number): SdpSu
   let current: MediaDraft | null = null;
   let pos = start;
   while (pos < end) {
-    let newline = pos;
-    while (newline < end && buf[newline] !== 0x0a) newline++;
+    let newline = buf.indexOf(0x0a, pos);
+    if (newline < 0 || newline > end) newline = end;
     let lineEnd = newline;
     if (lineEnd > pos && buf[lineEnd - 1] === 0x0d) lineEnd--;
     if (lineEnd - pos >= 2 && buf[pos + 1] === 0x3d /* = */) {
@@ -368,9 +376,12 @@ export function summarizeSdpBody(buf: Buffer, start: number, end: number): SdpSu
   return { origin, address: sessionAddress, media };
 }
 
-/** The SP/TAB-separated fields of buf[start, end) as flat start, end offset pairs. */
+/** What fieldBounds returns, reused (its caller reads it before the next call). */
+const bounds: number[] = [];
+
+/** The SP/TAB-separated fields of buf[start, end) as flat start, end offset pairs, valid until the next call. */
 function fieldBounds(buf: Buffer, start: number, end: number): number[] {
-  const bounds: number[] = [];
+  bounds.length = 0;
   let pos = start;
   while (pos < end) {
     while (pos < end && isFieldSeparator(buf[pos])) pos++;

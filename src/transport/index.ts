@@ -54,6 +54,7 @@ export class TransportDecoder {
   /** The flows of the last few packets, with what identifies them (filled round-robin). */
   private readonly recent: RecentFlow[] = [0, 1, 2, 3].map(() => ({ flow: null, protocol: 0, ports: -1, src: '', dst: '' }));
   private nextRecent = 0;
+  private readonly udpEndpoints: Endpoints = { ipVersion: 4, srcIp: '', srcPort: 0, dstIp: '', dstPort: 0 };
 
   constructor(emit: (p: SipPayload) => void, onWarning: (w: DecodeWarning) => void, options: TransportDecoderOptions = {}) {
     this.out = new TransportOutput(Math.max(1, options.maxStreamBuffer ?? DEFAULT_MAX_STREAM_BUFFER), emit, onWarning);
@@ -94,7 +95,13 @@ export class TransportDecoder {
     const start = skipLineBreaks(b, UDP_HEADER_LENGTH, end);
     if (start >= end) return;
     if (startLineStatus(b, start, end) === START_LINE_SIP) {
-      const ep = endpointsOf(ip, b.readUInt16BE(0), b.readUInt16BE(2));
+      // emitSip copies the endpoints out: one object serves every datagram.
+      const ep = this.udpEndpoints;
+      ep.ipVersion = ip.version;
+      ep.srcIp = ip.src;
+      ep.srcPort = (b[0] << 8) | b[1];
+      ep.dstIp = ip.dst;
+      ep.dstPort = (b[2] << 8) | b[3];
       this.out.emitSip(b.subarray(start, end), pkt.frame, ip.frames, pkt.ts, ep, 'UDP');
       return;
     }

@@ -148,7 +148,9 @@ export class TcpHalf {
     data.copy(copy);
     this.held.splice(i, 0, { seq, data: copy, frame, ts });
     this.heldBytes += copy.length;
-    if (this.heldBytes > this.ctx.maxStreamBuffer || this.held.length > MAX_HELD_SEGMENTS) this.skipGap();
+    // Giving up one gap may free only a small segment: go on until the held data is within bounds,
+    // or tiny segments ahead of large ones would let the held bytes grow past the buffer, one segment per packet.
+    while (this.held.length > 0 && (this.heldBytes > this.ctx.maxStreamBuffer || this.held.length > MAX_HELD_SEGMENTS)) this.skipGap();
   }
 
   /** Passes on held segments that are now in sequence. */

@@ -64,6 +64,17 @@ describe('corpus captures', () => {
     expect(packets.every((p) => p.linkType === entry.linkType && p.interfaceIndex === 0)).toBe(true);
   });
 
+  it('writes the time of every SIP frame as tshark does, in every form', async () => {
+    for (const entry of entries) {
+      const { messages } = entry.truth as unknown as { messages: { frame: number; time_epoch: string }[] };
+      for (const file of entry.files) {
+        const { packets } = await readAll(file);
+        const digits = packets[0]!.ts.digits;
+        expect(messages.map((m) => formatTimestamp(packets[m.frame - 1]!.ts))).toEqual(messages.map((m) => atPrecision(m.time_epoch, digits)));
+      }
+    }
+  });
+
   it('reads the same packet bytes from every form of a capture', async () => {
     for (const entry of entries) {
       const forms = await Promise.all(entry.files.map((f) => readAll(f)));

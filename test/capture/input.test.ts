@@ -128,6 +128,24 @@ describe('sources', () => {
       expect(other.warnings).toEqual([]);
     }
   });
+
+  it('reads a file of many reads (one read buffer, reused) as the same bytes in memory, plain and gzip', async () => {
+    // The corpus TCP call over and over, frames renumbered by the reader: about 10 MB, so
+    // records are cut by the end of each 4 MiB read, and every read lands in the same buffer.
+    const pcap = corpusFile('call-basic-tcp', '.pcap');
+    const offsets = pcapRecordOffsets(pcap);
+    const records = pcap.subarray(offsets[0]);
+    const copies = Math.ceil((10 * 1024 * 1024) / records.length);
+    const big = Buffer.concat([pcap.subarray(0, offsets[0]), ...Array.from({ length: copies }, () => records)]);
+    const reference = parseBytes(big);
+    expect(reference.info.packets).toBe(copies * (offsets.length - 1));
+    for (const [name, bytes] of [['big.pcap', big], ['big.pcap.gz', gzipSync(big)]] as const) {
+      const fromFile = await readAll(scratchFile(name, bytes));
+      expect(fromFile.warnings).toEqual([]);
+      expect(fromFile.info.packets).toBe(reference.info.packets);
+      expect(essence(fromFile.packets)).toEqual(essence(reference.packets));
+    }
+  });
 });
 
 describe('gzip', () => {

@@ -299,6 +299,58 @@ describe('scanSip headers', () => {
     const head = scanSip(message(['INVITE sip:bob@127.0.0.1:15060 SIP/2.0', ...BASE_HEADERS.slice(0, 3), 'this line has no colon', ...BASE_HEADERS.slice(3), 'Content-Length: 0']), udp);
     expect(head).toMatchObject({ toUri: 'sip:bob@sipladder.test', callId: '1-1@127.0.0.1', malformed: null });
   });
+
+  it('finds a name by its first colon, spaces before it allowed, and skips names that only look like known ones', () => {
+    const head = scanSip(message([
+      'INVITE sip:bob@127.0.0.1:15060 SIP/2.0',
+      'Via \t: SIP/2.0/UDP 127.0.0.1:15061;branch=z9hG4bK-spaced',
+      // Same length, first and last letter as CSeq, Call-ID and To: not them.
+      'CSeR: 99 BYE',
+      'Call-Id-X: wrong',
+      'Ta: <sip:wrong@sipladder.test>',
+      'Subject: colons: inside: the value',
+      'From: <sip:alice@sipladder.test>;tag=a1',
+      'To: <sip:bob@sipladder.test>',
+      'Call-ID  : 1-1@127.0.0.1',
+      'CSeq: 1 INVITE',
+      'No colon on this line',
+      'Content-Length: 0',
+    ]), udp);
+    expect(head).toMatchObject({
+      branch: 'z9hG4bK-spaced', callId: '1-1@127.0.0.1', cseq: '1 INVITE', toUri: 'sip:bob@sipladder.test', malformed: null,
+    });
+  });
+
+  it('takes a colon on a folded continuation line as the end of a name that then matches nothing', () => {
+    // "Call-ID" CRLF SP ": x": the name runs to the first colon, line break included, as Wireshark reads it.
+    const head = scanSip(message(['INVITE sip:bob@127.0.0.1:15060 SIP/2.0', ...BASE_HEADERS.filter((h) => !h.startsWith('Call-ID')), 'Call-ID', ' : folded-1@127.0.0.1', 'Content-Length: 0']), udp);
+    expect(head.callId).toBeNull();
+    expect(head.malformed).toBe('missing Call-ID');
+  });
+
+  it('reads ASCII fields exactly when another header holds bytes that are not UTF-8', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('SIP/2.0 180 Ringing\r\nSubject: caf', 'latin1'), Buffer.from([0xe9, 0xff]),
+      Buffer.from(`\r\n${BASE_HEADERS.join('\r\n')}\r\nUser-Agent: Phone\r\nContent-Length: 0\r\n\r\n`, 'latin1'),
+    ]);
+    const head = scanSip(bytes, udp);
+    expect(head).toMatchObject({
+      status: 180, reason: 'Ringing', callId: '1-1@127.0.0.1', branch: 'z9hG4bK-1-1-0', sentBy: '127.0.0.1:15061', fromDisplay: 'Alice',
+      fromUri: 'sip:alice@sipladder.test', fromTag: 'a1', toUri: 'sip:bob@sipladder.test', cseq: '1 INVITE', cseqMethod: 'INVITE',
+      contactUri: 'sip:alice@127.0.0.1:15061;transport=UDP', userAgent: 'Phone', malformed: null,
+    });
+  });
+
+  it('carries nothing over from one message to the next', () => {
+    const full = scanSip(invite(['Content-Type: application/sdp', 'User-Agent: Phone', 'Event: presence', 'RAck: 1 1 INVITE', 'X-Call-ID: other-leg', 'Authorization: Digest realm="r", nonce="n"']), udp);
+    expect(full).toMatchObject({ userAgent: 'Phone', event: 'presence', rack: '1 1 INVITE', xCallId: 'other-leg', authRealm: 'r', authNonce: 'n' });
+    const bare = scanSip(message(['SIP/2.0 100 Trying', 'Content-Length: 0']), udp);
+    expect(bare).toMatchObject({
+      method: null, requestUri: null, callId: null, cseq: null, cseqMethod: null, branch: null, sentBy: null, fromUri: null, fromTag: null,
+      toUri: null, toTag: null, contactUri: null, contentType: null, userAgent: null, event: null, rack: null, xCallId: null,
+      authRealm: null, authNonce: null, reason: 'Trying',
+    });
+  });
 });
 
 describe('scanSip body', () => {

@@ -16,8 +16,8 @@ let browser: Browser;
 const captures: Record<string, string> = {};
 const opened: WatchedPage[] = [];
 
-async function open(viewport?: { width: number; height: number }): Promise<WatchedPage> {
-  const watched = await openPage(browser, viewport);
+async function open(viewport?: { width: number; height: number }, colorScheme?: 'light' | 'dark'): Promise<WatchedPage> {
+  const watched = await openPage(browser, viewport, colorScheme);
   opened.push(watched);
   return watched;
 }
@@ -317,24 +317,31 @@ describe('web page', () => {
     expectNoProblems();
   }, 90_000);
 
-  it('takes the screenshots of docs/screenshots at 1280x800', async () => {
+  it('takes the screenshots of docs/screenshots at 1280x800, in the light and the dark theme', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const mix = await captureId('callmix-udp-500');
-    const { page } = await open();
-    await page.goto(`${server.url}/captures/${mix}`);
-    await page.waitForSelector('table.calls-table tbody tr');
-    await page.waitForSelector('.anomaly-kinds li');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png') });
-
     const name = 'anomaly-2xx-never-acked';
-    await page.goto(callUrl(await captureId(name), await callIdOf(name), 3));
-    await page.waitForSelector('.message-panel pre.raw');
-    await page.waitForSelector('.call-summary');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'ladder.png') });
+    const ladder = callUrl(await captureId(name), await callIdOf(name), 3);
+    const registrations = `${server.url}/captures/${await captureId('register-403-forbidden')}/registrations`;
+    for (const scheme of ['light', 'dark'] as const) {
+      const file = (page: string) => path.join(SCREENSHOTS, scheme === 'light' ? `${page}.png` : `${page}-${scheme}.png`);
+      const { page } = await open(undefined, scheme);
+      await page.goto(`${server.url}/captures/${mix}`);
+      await page.waitForSelector('table.calls-table tbody tr');
+      await page.waitForSelector('.anomaly-kinds li');
+      // The theme follows the system: the page's background is the scheme's.
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(scheme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(20, 24, 29)');
+      await page.screenshot({ path: file('overview') });
 
-    await page.goto(`${server.url}/captures/${await captureId('register-403-forbidden')}/registrations`);
-    await page.waitForSelector('article.registration');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'registrations.png') });
+      await page.goto(ladder);
+      await page.waitForSelector('.message-panel pre.raw');
+      await page.waitForSelector('.call-summary');
+      await page.screenshot({ path: file('ladder') });
+
+      await page.goto(registrations);
+      await page.waitForSelector('article.registration');
+      await page.screenshot({ path: file('registrations') });
+    }
     expectNoProblems();
   }, 90_000);
 });

@@ -69,9 +69,9 @@ export interface WatchedPage {
   problems: string[];
 }
 
-/** A page in a fresh context (no cookies, no storage) at 1280x800 unless told otherwise. */
-export async function openPage(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport, colorScheme: 'light', acceptDownloads: true });
+/** A page in a fresh context (no cookies, no storage) at 1280x800 in the light theme unless told otherwise. */
+export async function openPage(browser: Browser, viewport = { width: 1280, height: 800 }, colorScheme: 'light' | 'dark' = 'light'): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport, colorScheme, acceptDownloads: true });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {

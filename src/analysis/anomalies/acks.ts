@@ -32,8 +32,8 @@ function intervals(ctx: RuleContext, ids: readonly number[]): number[] {
 function twoXxNotAcked(ctx: RuleContext, report: (f: Finding) => void): void {
   const { log, end } = ctx;
   for (const txn of ctx.txns) {
-    if (txn.method !== 'INVITE' || txn.firstSuccess === null || txn.ack.length > 0) continue;
-    const copies = copiesOf(txn, txn.firstSuccess);
+    if (txn.method !== 'INVITE' || txn.firstSuccess === null || txn.hasAck) continue;
+    const copies = copiesOf(log, txn, txn.firstSuccess);
     if (copies.length < 2) continue;
     const first = log.time(copies[0]!);
     const last = log.time(copies[copies.length - 1]!);
@@ -44,6 +44,7 @@ function twoXxNotAcked(ctx: RuleContext, report: (f: Finding) => void): void {
     const uas = log.src(copies[0]!);
     report({
       kind: INVITE_2XX_NOT_ACKED,
+      subject: txn.id,
       callId: txn.call.callId,
       messages: bye === null ? copies : [...copies, bye],
       explanation:
@@ -61,8 +62,8 @@ function twoXxNotAcked(ctx: RuleContext, report: (f: Finding) => void): void {
 function failureNotAcked(ctx: RuleContext, report: (f: Finding) => void): void {
   const { log, end } = ctx;
   for (const txn of ctx.txns) {
-    if (txn.method !== 'INVITE' || txn.final === null || txn.finalStatus! < 300 || txn.ack.length > 0) continue;
-    const copies = copiesOf(txn, txn.final);
+    if (txn.method !== 'INVITE' || txn.final === null || txn.finalStatus! < 300 || txn.hasAck) continue;
+    const copies = copiesOf(log, txn, txn.final);
     const waited = end - log.time(txn.final);
     if (copies.length < 2 && !reached(waited, TIMEOUT_64T1)) continue;
     ctx.explained.add(txn);
@@ -72,6 +73,7 @@ function failureNotAcked(ctx: RuleContext, report: (f: Finding) => void): void {
         : `no ACK came in the ${seconds(waited)} s the capture ran on (Timer H is 64*T1 = 32 s)`;
     report({
       kind: NON_2XX_NOT_ACKED,
+      subject: txn.id,
       callId: txn.call.callId,
       messages: copies,
       explanation:

@@ -1,5 +1,6 @@
 // Responses that say the two sides disagree about the dialog or the route: 481 (state lost),
 // 491 (glare), 482 / 483 (loops), and a CANCEL that crossed the answer.
+import { hasResponseWith, responseCopies } from '../lists.js';
 import type { TxnState } from '../state.js';
 import { at, clockOf, finalName, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
 
@@ -34,7 +35,7 @@ export const CANCEL_AFTER_ANSWER: AnomalyKind = {
 function explainResponse(txn: TxnState, id: number, ctx: RuleContext): string {
   const { log } = ctx;
   const status = log.status(id);
-  const head = `The ${requestName(txn)} sent at ${clockOf(log, txn.requests[0]!)} was answered ${status}${status === txn.finalStatus && txn.finalReason ? ` ${txn.finalReason}` : ''} by ${log.src(id)} at ${clockOf(log, id)}. `;
+  const head = `The ${requestName(txn)} sent at ${clockOf(log, txn.firstRequest)} was answered ${status}${status === txn.finalStatus && txn.finalReason ? ` ${txn.finalReason}` : ''} by ${log.src(id)} at ${clockOf(log, id)}. `;
   if (status === 481) {
     return (
       head +
@@ -58,12 +59,17 @@ function explainResponse(txn: TxnState, id: number, ctx: RuleContext): string {
   );
 }
 
+function kindOf(status: number): AnomalyKind | null {
+  return status === 481 ? CALL_LEG_UNKNOWN : status === 491 ? GLARE : status === 482 || status === 483 ? LOOP_DETECTED : null;
+}
+
 function dialogErrorResponses(ctx: RuleContext, report: (f: Finding) => void): void {
   for (const txn of ctx.txns) {
-    for (const c of txn.copies) {
-      const kind = c.status === 481 ? CALL_LEG_UNKNOWN : c.status === 491 ? GLARE : c.status === 482 || c.status === 483 ? LOOP_DETECTED : null;
+    if (!hasResponseWith(txn, ctx.log, (status) => kindOf(status) !== null)) continue;
+    for (const c of responseCopies(txn, ctx.log)) {
+      const kind = kindOf(c.status);
       if (kind === null) continue;
-      report({ kind, callId: txn.call.callId, messages: [txn.requests[0]!, c.ids[0]!], explanation: explainResponse(txn, c.ids[0]!, ctx) });
+      report({ kind, subject: txn.id, callId: txn.call.callId, messages: [txn.firstRequest, c.ids[0]!], explanation: explainResponse(txn, c.ids[0]!, ctx) });
     }
   }
 }
@@ -75,11 +81,12 @@ function cancelAfterAnswer(ctx: RuleContext, report: (f: Finding) => void): void
     const invite = cancel.cancels;
     if (cancel.method !== 'CANCEL' || invite === null || invite.firstSuccess === null) continue;
     const answer = invite.firstSuccess;
-    const cancelId = cancel.requests[0]!;
+    const cancelId = cancel.firstRequest;
     const order = log.time(cancelId) > log.time(answer) ? 'after the INVITE had been answered' : 'while the answer was on its way';
     const bye = invite.dialog?.terminatedBy ?? null;
     report({
       kind: CANCEL_AFTER_ANSWER,
+      subject: cancel.id,
       callId: cancel.call.callId,
       messages: bye === null ? [cancelId, answer] : [cancelId, answer, bye],
       explanation:

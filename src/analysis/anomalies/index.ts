@@ -1,7 +1,8 @@
-// The anomaly catalogue: every rule family, run in a fixed order when the capture has ended.
+// The anomaly catalogue: every rule family, run in a fixed order on each settled call.
 // Families that explain retransmissions run before the generic retransmission note, which
-// skips what they already explained.
-import type { Anomaly } from '../../model.js';
+// skips what they already explained. Anomaly ids follow the catalogue's order across the
+// whole capture: every finding of a rule before those of the next, and within a rule in the
+// order of its subjects (transactions, dialogs, calls or messages).
 import { ackRules } from './acks.js';
 import { authRules } from './auth.js';
 import { dialogErrorRules } from './dialog-errors.js';
@@ -15,7 +16,8 @@ import { timingRules } from './timing.js';
 import { transportRules } from './transport.js';
 import type { AnomalyKind, Finding, RuleContext, RuleFamily } from './types.js';
 
-export type { AnomalyKind, RuleContext, RuleThresholds } from './types.js';
+export type { AnomalyKind, Finding, RuleContext, RuleThresholds } from './types.js';
+export { malformedMessage, oversizedWithoutCall } from './transport.js';
 
 const FAMILIES: readonly RuleFamily[] = [
   timeoutRules,
@@ -31,24 +33,16 @@ const FAMILIES: readonly RuleFamily[] = [
   retransmissionRules,
 ];
 
+const RULES = FAMILIES.flatMap((f) => f.rules);
+
+/** Rule numbers of the findings made outside a settled call: oversized and malformed messages without one. */
+export const OVERSIZED_RULE = RULES.indexOf(transportRules.rules[0]!);
+export const MALFORMED_RULE = RULES.indexOf(transportRules.rules[1]!);
+
 /** Every kind the analyzer can raise, by name. */
 export const ANOMALY_KINDS: ReadonlyMap<string, AnomalyKind> = new Map(FAMILIES.flatMap((f) => f.kinds.map((k) => [k.kind, k] as const)));
 
-/** Runs every rule; ids are assigned in the order anomalies are found. */
-export function detectAnomalies(ctx: RuleContext): Anomaly[] {
-  const anomalies: Anomaly[] = [];
-  const report = (f: Finding) => {
-    anomalies.push({
-      id: anomalies.length,
-      kind: f.kind.kind,
-      severity: f.kind.severity,
-      callId: f.callId,
-      messages: f.messages,
-      title: f.kind.title,
-      explanation: f.explanation,
-      reference: f.kind.reference,
-    });
-  };
-  for (const family of FAMILIES) for (const rule of family.rules) rule(ctx, report);
-  return anomalies;
+/** Runs every rule on one call; `report` gets each finding with the number of its rule. */
+export function detectAnomalies(ctx: RuleContext, report: (rule: number, finding: Finding) => void): void {
+  for (let rule = 0; rule < RULES.length; rule++) RULES[rule]!(ctx, (f) => report(rule, f));
 }

@@ -14,23 +14,21 @@ export const REGISTRATION_FAILED: AnomalyKind = {
  * a REGISTER without any answer is a timeout (non-invite-no-final-response) instead.
  */
 function failedRegistrations(ctx: RuleContext, report: (f: Finding) => void): void {
-  const { log } = ctx;
-  for (const call of ctx.calls) {
-    const registration = ctx.registrations.get(call.index);
-    if (registration === undefined || registration.outcome !== 'failed') continue;
-    const attempts = registerAttempts(call);
-    const last = attempts[attempts.length - 1]!;
-    const request = last.requests[0]!;
-    report({
-      kind: REGISTRATION_FAILED,
-      callId: call.callId,
-      messages: [request, last.final!],
-      explanation:
-        `The registration of ${registration.aor ?? 'the address-of-record'} failed after ${attempts.length === 1 ? 'a single attempt' : `${attempts.length} attempts`}: ` +
-        `the last REGISTER (CSeq ${last.cseqSeq ?? last.cseq}), sent at ${clockOf(log, request)}, was answered ${finalName(last)} at ${clockOf(log, last.final!)}, ` +
-        `so the UA cannot be reached through this registrar. ${registration.explanation ?? ''}`.trimEnd(),
-    });
-  }
+  const { log, call, registration } = ctx;
+  if (registration === null || registration.outcome !== 'failed') return;
+  const attempts = registerAttempts(ctx.txns);
+  const last = attempts[attempts.length - 1]!;
+  const request = last.firstRequest;
+  report({
+    kind: REGISTRATION_FAILED,
+    subject: call.index,
+    callId: call.callId,
+    messages: [request, last.final!],
+    explanation:
+      `The registration of ${registration.aor ?? 'the address-of-record'} failed after ${attempts.length === 1 ? 'a single attempt' : `${attempts.length} attempts`}: ` +
+      `the last REGISTER (CSeq ${last.cseqSeq ?? last.cseq}), sent at ${clockOf(log, request)}, was answered ${finalName(last)} at ${clockOf(log, last.final!)}, ` +
+      `so the UA cannot be reached through this registrar. ${registration.explanation ?? ''}`.trimEnd(),
+  });
 }
 
 export const registrationRules: RuleFamily = {

@@ -1,4 +1,5 @@
 // Reliable provisional responses (RFC 3262 §3) retransmitted because their PRACK was late or lost.
+import { responseCopies } from '../lists.js';
 import { count } from '../wording.js';
 import { at, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
 
@@ -12,13 +13,15 @@ export const RELIABLE_PROVISIONAL_RETRANSMITTED: AnomalyKind = {
 function retransmittedReliableProvisionals(ctx: RuleContext, report: (f: Finding) => void): void {
   const { log } = ctx;
   for (const txn of ctx.txns) {
-    for (const copies of txn.copies) {
+    if (txn.responseRetransmissions === 0) continue;
+    for (const copies of responseCopies(txn, log)) {
       if (copies.rseq === null || copies.status >= 200 || copies.ids.length < 2) continue;
       ctx.explained.add(txn);
       const first = copies.ids[0]!;
-      const prack = txn.call.txns.find((t) => t.method === 'PRACK' && log.time(t.requests[0]!) > log.time(first));
+      const prack = ctx.txns.find((t) => t.method === 'PRACK' && log.time(t.firstRequest) > log.time(first));
       report({
         kind: RELIABLE_PROVISIONAL_RETRANSMITTED,
+        subject: txn.id,
         callId: txn.call.callId,
         messages: copies.ids,
         explanation:
@@ -26,7 +29,7 @@ function retransmittedReliableProvisionals(ctx: RuleContext, report: (f: Finding
           `the UAS retransmits a reliable provisional (T1 doubling) until its PRACK arrives. ` +
           (prack === undefined
             ? 'No PRACK followed in the capture: the caller did not get the response, ignores 100rel, or its PRACK took another path.'
-            : `The first PRACK after it was sent ${at(log, prack.requests[0]!)}: it came late or was lost on the way.`) +
+            : `The first PRACK after it was sent ${at(log, prack.firstRequest)}: it came late or was lost on the way.`) +
           ` Check the caller's 100rel support and the path of the PRACK (it follows the dialog's route set).`,
       });
     }

@@ -24,6 +24,7 @@ function missedRefreshes(ctx: RuleContext, report: (f: Finding) => void): void {
     for (const late of d.lateRefreshes ?? []) {
       report({
         kind: SESSION_REFRESH_MISSED,
+        subject: d.id,
         callId: d.call.callId,
         messages: [late.setBy, late.refresh],
         explanation:
@@ -41,6 +42,7 @@ function missedRefreshes(ctx: RuleContext, report: (f: Finding) => void): void {
     const start = `The session was set to expire ${d.sessionExpires} s after ${at(log, setBy)} (Session-Expires), `;
     report({
       kind: SESSION_REFRESH_MISSED,
+      subject: d.id,
       callId: d.call.callId,
       messages: bye === null ? [setBy] : [setBy, bye],
       explanation:

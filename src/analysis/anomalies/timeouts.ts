@@ -1,4 +1,5 @@
 // Requests that never got a final response (RFC 3261 §17.1.1.2 Timer A / B, §17.1.2.2 Timer E / F).
+import { requestCopies, responses } from '../lists.js';
 import { isTimedOut, retransmitIntervals } from '../transactions.js';
 import { count, seconds, secondsList } from '../wording.js';
 import type { TxnState } from '../state.js';
@@ -20,20 +21,20 @@ export const NON_INVITE_NO_FINAL_RESPONSE: AnomalyKind = {
 };
 
 function copiesText(txn: TxnState, log: MessageLog): string {
-  if (txn.requests.length === 1) return 'it was sent once, never retransmitted';
+  if (txn.requestCount === 1) return 'it was sent once, never retransmitted';
   const timer = txn.method === 'INVITE' ? 'Timer A' : 'Timer E';
-  return `it was sent ${count(txn.requests.length, 'time', 'times')}, retransmitted on ${timer} after ${secondsList(retransmitIntervals(txn, log))}`;
+  return `it was sent ${count(txn.requestCount, 'time', 'times')}, retransmitted on ${timer} after ${secondsList(retransmitIntervals(txn, log))}`;
 }
 
-function explain(txn: TxnState, ctx: RuleContext): string {
+function explain(txn: TxnState, answers: readonly number[], ctx: RuleContext): string {
   const { log, end } = ctx;
-  const first = txn.requests[0]!;
+  const first = txn.firstRequest;
   const ran = seconds(end - log.time(first));
   const where = `${log.src(first)} -> ${log.dst(first)} (${log.transport(first)})`;
   const invite = txn.method === 'INVITE';
-  const provisional = txn.responses.length > 0 ? `The only answers were provisional (the last: ${at(log, txn.responses[txn.responses.length - 1]!)}), and ` : '';
+  const provisional = answers.length > 0 ? `The only answers were provisional (the last: ${at(log, answers[answers.length - 1]!)}), and ` : '';
   const timer = invite
-    ? txn.responses.length > 0
+    ? answers.length > 0
       ? 'an INVITE that got a provisional response may ring for at most 3 minutes (Timer C) before the caller gives up'
       : 'Timer B (64*T1 = 32 s) expires and the caller fails the call with a local 408 Request Timeout'
     : 'Timer F (64*T1 = 32 s) expires and the client gives up with a local 408 Request Timeout';
@@ -49,11 +50,13 @@ function timedOutRequests(ctx: RuleContext, report: (f: Finding) => void): void 
   for (const txn of ctx.txns) {
     if (txn.final !== null || !isTimedOut(txn, ctx.log, ctx.end)) continue;
     ctx.explained.add(txn);
+    const answers = responses(txn, ctx.log);
     report({
       kind: txn.method === 'INVITE' ? INVITE_NO_FINAL_RESPONSE : NON_INVITE_NO_FINAL_RESPONSE,
+      subject: txn.id,
       callId: txn.call.callId,
-      messages: [...txn.requests, ...txn.responses],
-      explanation: explain(txn, ctx),
+      messages: [...requestCopies(txn, ctx.log), ...answers],
+      explanation: explain(txn, answers, ctx),
     });
   }
 }

@@ -1,7 +1,7 @@
 // How long the network took to react: the first answer to an INVITE (RFC 3261 §17.2.1) and
 // the post-dial delay a caller hears as silence.
-import { initialInvites } from '../calls.js';
-import type { CallState } from '../state.js';
+import { firstAlerting, initialInvites } from '../calls.js';
+import { requestCopies } from '../lists.js';
 import { seconds } from '../wording.js';
 import { at, clockOf, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
 
@@ -29,14 +29,15 @@ function slowTrying(ctx: RuleContext, report: (f: Finding) => void): void {
   const limit = ctx.thresholds.slowTryingMs / 1000;
   for (const txn of ctx.txns) {
     if (txn.method !== 'INVITE' || txn.firstResponse === null) continue;
-    const invite = txn.requests[0]!;
+    const invite = txn.firstRequest;
     const response = txn.firstResponse;
     if (log.src(response) !== log.dst(invite)) continue;
     const delay = log.time(response) - log.time(invite);
     if (delay <= limit) continue;
-    const copies = txn.requests.filter((r) => log.time(r) < log.time(response)).length;
+    const copies = requestCopies(txn, log).filter((r) => log.time(r) < log.time(response)).length;
     report({
       kind: SLOW_TRYING,
+      subject: txn.id,
       callId: txn.call.callId,
       messages: [invite, response],
       explanation:
@@ -48,33 +49,25 @@ function slowTrying(ctx: RuleContext, report: (f: Finding) => void): void {
   }
 }
 
-function firstAlertingOf(call: CallState, ctx: RuleContext): number | null {
-  let best: number | null = null;
-  for (const t of initialInvites(call)) {
-    if (t.firstAlerting !== null && (best === null || ctx.log.time(t.firstAlerting) < ctx.log.time(best))) best = t.firstAlerting;
-  }
-  return best;
-}
-
 function longPostDialDelay(ctx: RuleContext, report: (f: Finding) => void): void {
-  const { log } = ctx;
+  const { log, call } = ctx;
   const limit = ctx.thresholds.longPostDialDelaySec;
-  for (const call of ctx.calls) {
-    const pdd = ctx.callSummaries[call.index]!.postDialDelay;
-    if (pdd === null || pdd <= limit) continue;
-    const invite = initialInvites(call)[0]!.requests[0]!;
-    const alerting = firstAlertingOf(call, ctx)!;
-    const attempts = initialInvites(call).length;
-    report({
-      kind: LONG_POST_DIAL_DELAY,
-      callId: call.callId,
-      messages: [invite, alerting],
-      explanation:
-        `The caller waited ${seconds(pdd)} s between the INVITE at ${clockOf(log, invite)} and the first ringing or progress response (${at(log, alerting)}), more than ${seconds(limit)} s` +
-        (attempts > 1 ? `; the call needed ${attempts} INVITE attempts` : '') +
-        `. Long post-dial delay makes callers hang up before the call rings. Look for slow routing lookups, DNS failover, retries after failures, or a callee that is slow to alert.`,
-    });
-  }
+  const pdd = ctx.summary.postDialDelay;
+  if (pdd === null || pdd <= limit) return;
+  const initial = initialInvites(ctx.txns);
+  const invite = initial[0]!.firstRequest;
+  const alerting = firstAlerting(initial, log)!;
+  const attempts = initial.length;
+  report({
+    kind: LONG_POST_DIAL_DELAY,
+    subject: call.index,
+    callId: call.callId,
+    messages: [invite, alerting],
+    explanation:
+      `The caller waited ${seconds(pdd)} s between the INVITE at ${clockOf(log, invite)} and the first ringing or progress response (${at(log, alerting)}), more than ${seconds(limit)} s` +
+      (attempts > 1 ? `; the call needed ${attempts} INVITE attempts` : '') +
+      `. Long post-dial delay makes callers hang up before the call rings. Look for slow routing lookups, DNS failover, retries after failures, or a callee that is slow to alert.`,
+  });
 }
 
 export const timingRules: RuleFamily = {

@@ -1,9 +1,9 @@
 // What every anomaly rule family shares: the kinds it raises (stable names, severity, title,
 // reference) and the context a rule reads when the capture has ended.
 import type { Call, Registration, Severity } from '../../model.js';
+import { responseCopies } from '../lists.js';
 import type { MessageLog } from '../message-log.js';
 import type { CallState, DialogState, TxnState } from '../state.js';
-import type { MalformedMessage } from '../tracker.js';
 import { clockTime } from '../wording.js';
 
 export interface AnomalyKind {
@@ -22,6 +22,11 @@ export interface Finding {
   messages: number[];
   /** One paragraph: what happened in this capture, why it matters, what to check. */
   explanation: string;
+  /**
+   * What the rule walks by: the id of the transaction, dialog or message, or the index of the
+   * call, the finding is about. Orders the findings of one rule across the capture.
+   */
+  subject: number;
 }
 
 export interface RuleThresholds {
@@ -31,16 +36,16 @@ export interface RuleThresholds {
   udpMaxMessageBytes: number;
 }
 
+/** One settled call, as every rule sees it. */
 export interface RuleContext {
-  readonly calls: readonly CallState[];
-  /** Call summaries, indexed like `calls`. */
-  readonly callSummaries: readonly Call[];
+  readonly call: CallState;
+  /** Its transactions and dialogs, in id order. */
   readonly txns: readonly TxnState[];
   readonly dialogs: readonly DialogState[];
-  /** Registration of each REGISTER call, by call index. */
-  readonly registrations: ReadonlyMap<number, Registration>;
-  readonly malformed: readonly MalformedMessage[];
-  readonly oversizedWithoutCall: readonly number[];
+  /** The call as reported. */
+  readonly summary: Call;
+  /** Its registration, for a REGISTER call. */
+  readonly registration: Registration | null;
   readonly log: MessageLog;
   /** Capture end on the log's time base. */
   readonly end: number;
@@ -68,8 +73,8 @@ export function clockOf(log: MessageLog, id: number): string {
 }
 
 /** A response and its retransmissions, given its first copy. */
-export function copiesOf(txn: TxnState, responseId: number): number[] {
-  return txn.copies.find((c) => c.ids[0] === responseId)?.ids ?? [responseId];
+export function copiesOf(log: MessageLog, txn: TxnState, responseId: number): number[] {
+  return responseCopies(txn, log).find((c) => c.ids[0] === responseId)?.ids ?? [responseId];
 }
 
 /** "INVITE (CSeq 1)". */

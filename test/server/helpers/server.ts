@@ -42,13 +42,15 @@ export interface StartOptions {
   options?: Record<string, unknown>;
   /** CLI only: keep the bundled traces preload. */
   preload?: boolean;
+  /** CLI only: more `serve` flags (limits). */
+  args?: string[];
 }
 
 export async function startServer(start: StartOptions = {}): Promise<ServerProcess> {
   const dataDir = start.dataDir ?? tempDir('data');
   const args = start.options
     ? [LAUNCHER, JSON.stringify({ port: 0, dataDir, ...start.options })]
-    : [join(ROOT, 'bin/sipladder.js'), 'serve', '--port', '0', '--data', dataDir, ...(start.preload ? [] : ['--no-preload'])];
+    : [join(ROOT, 'bin/sipladder.js'), 'serve', '--port', '0', '--data', dataDir, ...(start.preload ? [] : ['--no-preload']), ...(start.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -25,7 +25,8 @@ svg { font-family: ${FONT_SANS}; font-size: 13px; }
 .shaft { stroke-width: 1.6; fill: none; }
 .head.open { fill: none; stroke-width: 1.6; }
 .retrans .shaft { stroke-dasharray: 6 4; }
-.retrans { opacity: 0.6; }
+.retrans .shaft, .retrans .head { opacity: 0.6; }
+.retrans .label { font-weight: 400; }
 .c-request .shaft, .c-request .head { stroke: #1f5fbf; } .c-request .head.solid, .c-request .label { fill: #1f5fbf; }
 .c-1xx .shaft, .c-1xx .head { stroke: #56616c; } .c-1xx .label { fill: #56616c; }
 .c-2xx .shaft, .c-2xx .head { stroke: #1a7f37; } .c-2xx .label { fill: #1a7f37; }

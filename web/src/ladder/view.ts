@@ -48,6 +48,10 @@ export class LadderView {
   private height = 0;
   private selected: number | null = null;
   private hoverTransaction: number | null = null;
+  /** The zoom the gutter bars in the DOM were painted for (null: none painted since the last layout). */
+  private gutterScale: number | null = null;
+  /** Whether the rows of the current model have been drawn once (see render). */
+  private drawn = false;
   private readonly resizeObserver: ResizeObserver;
 
   constructor(private readonly container: HTMLElement, private options: LadderViewOptions) {
@@ -101,6 +105,7 @@ export class LadderView {
       if (arrow.dialog !== null && !this.dialogNumbers.has(arrow.dialog)) this.dialogNumbers.set(arrow.dialog, this.dialogNumbers.size + 1);
     }
     this.svg.attr('aria-label', `Ladder diagram: ${model.arrows.length} messages between ${model.lanes.length} endpoints`);
+    this.drawn = false;
     this.relayout();
     this.svg.call(this.zoomBehaviour.transform, zoomIdentity.translate(0, HEADER_HEIGHT + ROW_GAP / 2));
   }
@@ -170,6 +175,7 @@ export class LadderView {
     this.texts.clear();
     // Everything painted depends on the geometry: start over.
     for (const layer of Object.values(this.layers)) layer.selectAll('*').remove();
+    this.gutterScale = null;
     this.tx = this.clampX(this.tx);
     this.render();
   }
@@ -262,6 +268,11 @@ export class LadderView {
     this.renderTimes(rows, screenY);
     this.renderBodies(rows, screenY);
     this.renderHeader();
+    if (!this.drawn && rows.length > 0) {
+      this.drawn = true;
+      // The render benchmark (bench/render.ts) times the page from navigation to this mark.
+      performance.mark('ladder-drawn', { detail: { arrows: this.model.arrows.length } });
+    }
   }
 
   private renderLanes(): void {
@@ -275,40 +286,49 @@ export class LadderView {
       .attr('y2', Math.min(this.height, this.geometry.height * this.k + this.ty + ROW_GAP));
   }
 
-  /** The dialog (and, with several calls, the Call-ID) of each row as a coloured bar with its number or letter. */
+  /**
+   * The dialog (and, with several calls, the Call-ID) of each row as a coloured bar with its number or letter.
+   * A bar reaches halfway to the neighbouring rows, so it depends on the zoom but not on the pan: while
+   * scrolling only the rows that come into view are painted.
+   */
   private renderGutters(rows: { arrow: LadderArrow; index: number }[], screenY: (i: number) => number): void {
+    const repaintAll = this.gutterScale !== this.k;
+    this.gutterScale = this.k;
+    const update = this.layers.gutters.selectAll<SVGGElement, { arrow: LadderArrow; index: number }>('g.gutter-row')
+      .data(rows, (d) => d.arrow.message);
+    update.exit().remove();
+    const entered = update.enter().append('g').attr('class', 'gutter-row');
+    entered.merge(update).attr('transform', (d) => `translate(0,${screenY(d.index)})`);
+    (repaintAll ? entered.merge(update) : entered).each((d, i, nodes) => this.paintGutter(select(nodes[i]) as unknown as G, d.index));
+  }
+
+  private paintGutter(g: G, index: number): void {
     const arrows = this.model.arrows;
+    const arrow = arrows[index];
     const multi = this.model.callIds.length > 1;
-    const half = (i: number, dir: -1 | 1) => {
-      const j = i + dir;
+    const rowY = this.geometry.rowY;
+    const half = (dir: -1 | 1) => {
+      const j = index + dir;
       if (j < 0 || j >= arrows.length) return (ROW_GAP * this.k) / 2;
-      return Math.abs(screenY(j) - screenY(i)) / 2;
+      return (Math.abs(rowY[j] - rowY[index]) * this.k) / 2;
     };
-    const sel = this.layers.gutters.selectAll<SVGGElement, { arrow: LadderArrow; index: number }>('g.gutter-row')
-      .data(rows, (d) => d.arrow.message)
-      .join('g')
-      .attr('class', 'gutter-row')
-      .attr('transform', (d) => `translate(0,${screenY(d.index)})`);
-    sel.each((d, i, nodes) => {
-      const g = select(nodes[i]);
-      g.selectAll('*').remove();
-      const top = -half(d.index, -1);
-      const height = top * -1 + half(d.index, 1);
-      const columns: [number, string | null, string, string | null][] = [];
-      const dialog = d.arrow.dialog;
-      const prev = arrows[d.index - 1];
-      const mark = this.dialogNumber(dialog);
-      columns.push([TIME_COLUMN, mark === null ? null : `dialog-${(mark - 1) % 8}`, mark === null ? '' : String(mark), prev && prev.dialog === dialog ? null : 'start']);
-      if (multi) {
-        const letter = this.callLetter.get(d.arrow.callId) ?? '?';
-        columns.push([TIME_COLUMN + GUTTER, `call-${(this.model.callIds.indexOf(d.arrow.callId)) % 8}`, letter, prev && prev.callId === d.arrow.callId ? null : 'start']);
-      }
-      for (const [x, cls, text, start] of columns) {
-        if (cls === null) continue;
-        g.append('rect').attr('class', `gutter ${cls}`).attr('x', x + 3).attr('y', top + 1).attr('width', GUTTER - 6).attr('height', Math.max(1, height - 2));
-        if (start && this.k * ROW_GAP >= 14) g.append('text').attr('class', 'gutter-text').attr('x', x + GUTTER / 2).attr('y', 4).attr('text-anchor', 'middle').text(text);
-      }
-    });
+    g.selectAll('*').remove();
+    const top = -half(-1);
+    const height = -top + half(1);
+    const columns: [number, string | null, string, string | null][] = [];
+    const dialog = arrow.dialog;
+    const prev = arrows[index - 1];
+    const mark = this.dialogNumber(dialog);
+    columns.push([TIME_COLUMN, mark === null ? null : `dialog-${(mark - 1) % 8}`, mark === null ? '' : String(mark), prev && prev.dialog === dialog ? null : 'start']);
+    if (multi) {
+      const letter = this.callLetter.get(arrow.callId) ?? '?';
+      columns.push([TIME_COLUMN + GUTTER, `call-${(this.model.callIds.indexOf(arrow.callId)) % 8}`, letter, prev && prev.callId === arrow.callId ? null : 'start']);
+    }
+    for (const [x, cls, text, start] of columns) {
+      if (cls === null) continue;
+      g.append('rect').attr('class', `gutter ${cls}`).attr('x', x + 3).attr('y', top + 1).attr('width', GUTTER - 6).attr('height', Math.max(1, height - 2));
+      if (start && this.k * ROW_GAP >= 14) g.append('text').attr('class', 'gutter-text').attr('x', x + GUTTER / 2).attr('y', 4).attr('text-anchor', 'middle').text(text);
+    }
   }
 
   private renderTimes(rows: { arrow: LadderArrow; index: number }[], screenY: (i: number) => number): void {

@@ -273,7 +273,9 @@ export function renderCall(ctx: PageContext, callIds: string[]): Cleanup {
   }
 
   void getKnowledge().then((k) => (knowledge = k));
-  void Promise.all([loadLadder(), loadDetails()]).then(() => {
+  // The diagram first, then the details: the server builds one answer at a time, and a long call's
+  // details (every message with its links, megabytes for thousands of messages) would hold the diagram back.
+  void loadLadder().then(loadDetails).then(() => {
     if (ctx.current() && selected !== null) select(selected);
   });
   return () => {
