@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SipMessage, SipTransport, Timestamp } from '../../src/model.js';
 
-export const CORPUS_DIR = '/work/shared/corpus';
+/** The shared corpus lives beside the project. */
+export const CORPUS_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
 /** One record of messages.json, as the corpus README describes it. */
 export interface GroundTruthMessage {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allMethods, allResponses, describeMethod, describeResponse, RESPONSE_CLASSES } from '../../src/knowledge/index.js';
 
-const REFERENCE = readFileSync('/work/shared/sip-reference.md', 'utf8');
+const REFERENCE = readFileSync(new URL('../../../shared/sip-reference.md', import.meta.url), 'utf8');
 
 /** The rows of the markdown table that follows `heading`, as arrays of trimmed cells. */
 function tableAfter(heading: string): string[][] {

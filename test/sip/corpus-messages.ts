@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CORPUS = '/work/shared/corpus';
+/** The shared corpus lives beside the project. */
+export const CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
 export interface CorpusMessage {
   frame: number;

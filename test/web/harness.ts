@@ -1,11 +1,10 @@
 // The browser tests' world: the compiled server started as a child process on a free port
 // with an empty data directory, Debian's Chromium driven by playwright-core, and pages that
 // record every console error, uncaught exception and dialog (an XSS would show up as one).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer as startBenchServer } from '../../bench/server.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -21,41 +20,7 @@ export async function startServer(): Promise<Server> {
   for (const built of ['dist/src/cli/main.js', 'web/dist/index.html']) {
     if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: build first (npx tsc -p tsconfig.json && npx vite build --config web/vite.config.ts)`);
   }
-  const data = mkdtempSync(path.join(tmpdir(), 'sipladder-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, ['bin/sipladder.js', 'serve', '--port', '0', '--data', data, '--no-preload'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(data, { recursive: true, force: true });
-    },
-  };
+  return startBenchServer(ROOT);
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CORPUS = '/work/shared/corpus';
+export const CORPUS = join(ROOT, '..', 'shared', 'corpus');
 const LAUNCHER = fileURLToPath(new URL('./launch.mjs', import.meta.url));
 
 export interface ServerProcess {
