@@ -2,12 +2,13 @@
 // - decode and analysis throughput and peak memory, next to tshark's field extraction and
 //   sngrep's load of the same file (each contender a child process, its peak resident memory
 //   read from /proc/<pid>/status, VmHWM, while it runs);
-// - end to end through the server: the capture streamed over HTTP and analysed, with the
-//   server's peak and settled memory;
+// - end to end through the server: the capture streamed over HTTP and analysed (ready), and
+//   its message text index complete, with the server's peak and settled memory;
+// - search latency, one request at a time, for a few kinds of text;
 // - the API's latency under a bounded concurrent load (autocannon on loopback);
 // - the browser: a 5000-message ladder drawn and scrolled in headless Chromium.
 // BENCH_MB sets the capture size (default 512); BENCH_SKIP lists parts to leave out, from
-// decode, tshark, sngrep, server (upload, API and browser), api, render; BENCH_API_SECONDS
+// decode, tshark, sngrep, server (upload, search, API and browser), search, api, render; BENCH_API_SECONDS
 // and BENCH_API_CONNECTIONS shape the load. Results go to .bench/results.json and stdout.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_CAPTURE_VERSION, makeBenchCapture } from './make-capture.js';
 import { makeLongCall } from './long-call.js';
 import { measureRender, type RenderFigures } from './render.js';
-import { cpuSeconds, getJson, loadTest, memoryKb, startServer, uploadAndAnalyse, type BenchServer, type LatencyFigures, type UploadFigures } from './server.js';
+import {
+  cpuSeconds, getJson, loadTest, memoryKb, searchLatency, startServer, uploadAndAnalyse, type BenchServer, type LatencyFigures, type SearchFigures,
+  type UploadFigures,
+} from './server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const benchDir = join(root, '.bench');
@@ -28,6 +32,8 @@ const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim
 const apiSeconds = Number(process.env.BENCH_API_SECONDS ?? 10);
 const apiConnections = Number(process.env.BENCH_API_CONNECTIONS ?? 10);
 const LONG_CALL_MESSAGES = 5000;
+/** Sequential requests per search text; the median is reported. */
+const SEARCH_REPEATS = 5;
 
 interface Measure {
   name: string;
@@ -86,6 +92,7 @@ interface Row {
 
 interface ServerFigures {
   upload: UploadFigures;
+  search: SearchFigures[];
   api: LatencyFigures[];
   render: RenderFigures | null;
 }
@@ -97,12 +104,23 @@ async function serverPart(messagesHint: number | null): Promise<ServerFigures> {
     process.stderr.write('server: upload and analysis...\n');
     const upload = await uploadAndAnalyse(server, capture, 3600);
     if (messagesHint !== null && upload.messages !== messagesHint) throw new Error(`the server found ${upload.messages} messages, the decoder ${messagesHint}`);
+    const base = `/api/captures/${upload.captureId}`;
+    // The last call belongs to the last replica: its Call-ID is in no other call's.
+    const { items } = await getJson<{ items: { callId: string; callee: { user: string | null } }[] }>(`${server.url}${base}/calls?sort=-startTime&limit=1`);
+    const { callId, callee } = items[0];
+    let search: SearchFigures[] = [];
+    if (!skip.has('search')) {
+      process.stderr.write('server: search latency...\n');
+      search = await searchLatency(server.url, upload.captureId, [
+        ['a Call-ID fragment', callId.split('@')[0]],
+        ['a phone number fragment', (callee.user ?? '').slice(1)],
+        ['an IP address', '127.0.0.1'],
+        ['a rare phrase', 'Service Unavailable'],
+        ['a word in every message', 'SIP/2.0'],
+      ], SEARCH_REPEATS);
+    }
     const api: LatencyFigures[] = [];
     if (!skip.has('api')) {
-      const base = `/api/captures/${upload.captureId}`;
-      // The last call belongs to the last replica: its Call-ID is in no other call's.
-      const { items } = await getJson<{ items: { callId: string }[] }>(`${server.url}${base}/calls?sort=-startTime&limit=1`);
-      const callId = items[0].callId;
       const targets: [string, string][] = [
         ['calls list (first page, 50 rows)', `${base}/calls`],
         ['one call\'s ladder', `${base}/ladder?callIds=${encodeURIComponent(callId)}`],
@@ -121,7 +139,7 @@ async function serverPart(messagesHint: number | null): Promise<ServerFigures> {
       const figures = await uploadAndAnalyse(server, longCallFile, 300);
       render = await measureRender(`${server.url}/captures/${figures.captureId}/calls/${encodeURIComponent(long.callId)}`, long.messages);
     }
-    return { upload, api, render };
+    return { upload, search, api, render };
   } finally {
     await server.stop();
   }
@@ -158,7 +176,8 @@ async function main(): Promise<void> {
   if (server) {
     const { upload } = server;
     results.push({ name: 'server upload (streamed HTTP)', seconds: upload.uploadSeconds, cpuSeconds: null, comparable: false, peakMb: null, output: '' });
-    results.push({ name: 'server upload + analysis', seconds: upload.totalSeconds, cpuSeconds: upload.cpuSeconds, comparable: true, peakMb: upload.peakMb, output: '' });
+    results.push({ name: 'server upload + analysis (ready)', seconds: upload.totalSeconds, cpuSeconds: upload.cpuSeconds, comparable: true, peakMb: null, output: '' });
+    results.push({ name: 'server upload + analysis + text index', seconds: upload.indexedSeconds, cpuSeconds: upload.indexedCpuSeconds, comparable: false, peakMb: upload.peakMb, output: '' });
   }
   const tshark = results.find((r) => r.name.startsWith('tshark'));
   const sngrep = results.find((r) => r.name.startsWith('sngrep'));
@@ -182,7 +201,9 @@ async function main(): Promise<void> {
       peakMb: Math.round(server.upload.peakMb),
       rssAfterMb: Math.round(server.upload.rssAfterMb),
       calls: server.upload.calls,
+      indexedAtReady: server.upload.indexedAtReady,
     },
+    search: server?.search ?? [],
     api: server?.api ?? [],
     render: server?.render ?? null,
   };
@@ -194,7 +215,8 @@ function printReport(report: {
   machine: string;
   capture: { messages: number };
   results: Row[];
-  server: { rssBeforeMb: number; peakMb: number; rssAfterMb: number } | null;
+  server: { rssBeforeMb: number; peakMb: number; rssAfterMb: number; indexedAtReady: number } | null;
+  search: SearchFigures[];
   api: LatencyFigures[];
   render: RenderFigures | null;
 }, mb: number): void {
@@ -205,7 +227,12 @@ function printReport(report: {
     out(`| ${r.name} | ${r.seconds} | ${r.cpuSeconds ?? '-'} | ${r.mbPerSec} | ${r.messagesPerSec} | ${r.peakMb ?? '-'} | ${r.vsTshark === null ? '-' : `${r.vsTshark}x`} | ${r.vsSngrep === null ? '-' : `${r.vsSngrep}x`} |`);
   }
   if (report.server) {
-    out(`\nserver RSS: ${report.server.rssBeforeMb} MB before the upload, peak ${report.server.peakMb} MB, ${report.server.rssAfterMb} MB once analysed`);
+    out(`\nserver RSS: ${report.server.rssBeforeMb} MB before the upload, peak ${report.server.peakMb} MB, ${report.server.rssAfterMb} MB once analysed and indexed`);
+    out(`messages in the text index when the capture was ready: ${report.server.indexedAtReady} of ${report.capture.messages}`);
+  }
+  if (report.search.length) {
+    out(`\n| search (one client, median of ${SEARCH_REPEATS}) | text | hits | p50 ms |\n|---|---|---|---|`);
+    for (const s of report.search) out(`| ${s.name} | ${s.q} | ${s.total} | ${round(s.p50Ms)} |`);
   }
   if (report.api.length) {
     out('\n| API request | connections | seconds | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|');

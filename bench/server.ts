@@ -1,7 +1,8 @@
 // The end-to-end half of the benchmark: the real server as a child process (`sipladder serve`
 // on a free port and an empty data directory), a capture streamed to it over HTTP, the time
-// until its analysis is stored, the server's memory meanwhile, and the API's latency under a
-// bounded concurrent load (autocannon on loopback).
+// until its analysis is stored and until its message text index is complete, the server's
+// memory meanwhile, search latency, and the API's latency under a bounded concurrent load
+// (autocannon on loopback).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -117,6 +118,7 @@ interface CaptureSummary {
   error: string | null;
   messages: number;
   calls: number;
+  textIndexed: number;
 }
 
 export interface UploadFigures {
@@ -129,7 +131,13 @@ export interface UploadFigures {
   totalSeconds: number;
   /** CPU time the server spent from the first byte until `ready`. */
   cpuSeconds: number;
-  /** Server RSS before the upload, its high-water mark at `ready`, and RSS a while after. */
+  /** From the first byte sent until the message text index was complete (the server builds it once the capture is ready). */
+  indexedSeconds: number;
+  /** CPU time the server spent from the first byte until the index was complete. */
+  indexedCpuSeconds: number;
+  /** Messages already indexed when the capture became `ready`. */
+  indexedAtReady: number;
+  /** Server RSS before the upload, its high-water mark once the index is complete, and RSS a while after. */
   rssBeforeMb: number;
   peakMb: number;
   rssAfterMb: number;
@@ -139,7 +147,7 @@ const POLL_MS = 50;
 /** How long after `ready` the resident memory is read again (worker gone, garbage collected). */
 const SETTLE_MS = 5_000;
 
-/** Uploads `file` and waits for its analysis, polling the capture. */
+/** Uploads `file` and waits for its analysis, then for its text index, polling the capture. */
 export async function uploadAndAnalyse(server: BenchServer, file: string, timeoutSeconds: number): Promise<UploadFigures> {
   const before = memoryKb(server.pid);
   const cpuBefore = cpuSeconds(server.pid);
@@ -150,14 +158,19 @@ export async function uploadAndAnalyse(server: BenchServer, file: string, timeou
   if (answer.status !== 202 && answer.status !== 200) throw new Error(`upload of ${file}: ${answer.status} ${answer.body}`);
   const { capture } = JSON.parse(answer.body) as { capture: CaptureSummary };
   let summary = capture;
-  while (summary.status === 'analyzing') {
-    if (seconds() > timeoutSeconds) throw new Error(`analysis of ${file} did not finish in ${timeoutSeconds} s`);
+  const poll = async (what: string) => {
+    if (seconds() > timeoutSeconds) throw new Error(`${what} of ${file} did not finish in ${timeoutSeconds} s`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     summary = await getJson<CaptureSummary>(`${server.url}/api/captures/${capture.id}`);
-  }
+  };
+  while (summary.status === 'analyzing') await poll('analysis');
   const totalSeconds = seconds();
   const cpu = cpuSeconds(server.pid) - cpuBefore;
   if (summary.status === 'failed') throw new Error(`analysis of ${file} failed: ${summary.error}`);
+  const indexedAtReady = summary.textIndexed;
+  while (summary.textIndexed < summary.messages) await poll('text index');
+  const indexedSeconds = seconds();
+  const indexedCpu = cpuSeconds(server.pid) - cpuBefore;
   const peak = memoryKb(server.pid).peak;
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   return {
@@ -167,10 +180,38 @@ export async function uploadAndAnalyse(server: BenchServer, file: string, timeou
     uploadSeconds,
     totalSeconds,
     cpuSeconds: cpu,
+    indexedSeconds,
+    indexedCpuSeconds: indexedCpu,
+    indexedAtReady,
     rssBeforeMb: before.current / 1024,
     peakMb: peak / 1024,
     rssAfterMb: memoryKb(server.pid).current / 1024,
   };
+}
+
+export interface SearchFigures {
+  name: string;
+  q: string;
+  total: number;
+  /** Median of the repeats, one request at a time. */
+  p50Ms: number;
+}
+
+/** Each search's median time over `repeats` sequential requests (a single client: the server's own time, plus loopback). */
+export async function searchLatency(url: string, captureId: number, searches: [name: string, q: string][], repeats: number): Promise<SearchFigures[]> {
+  const out: SearchFigures[] = [];
+  for (const [name, q] of searches) {
+    const times: number[] = [];
+    let total = 0;
+    for (let i = 0; i < repeats; i++) {
+      const start = process.hrtime.bigint();
+      ({ total } = await getJson<{ total: number }>(`${url}/api/captures/${captureId}/search?q=${encodeURIComponent(q)}`));
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    out.push({ name, q, total, p50Ms: times[Math.floor(times.length / 2)]! });
+  }
+  return out;
 }
 
 export interface LatencyFigures {

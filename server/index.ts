@@ -15,6 +15,7 @@ import { openStores } from './store/open.js';
 import type { BlobStore, Store } from './store/Store.js';
 import { whyNotCapture } from './upload.js';
 import { AnalysisQueue } from './worker/AnalysisQueue.js';
+import { DEFAULT_TEXT_INDEX_BATCH, TextIndexer } from './worker/TextIndexer.js';
 
 export interface ServerOptions {
   port: number;
@@ -38,6 +39,8 @@ export interface ServerOptions {
   analysisTimeoutMs?: number;
   /** Heap limit of each analysis worker (default 4096 MB). */
   workerMemoryMb?: number;
+  /** Messages added to the text index per transaction, once a capture is ready (default 5000). */
+  textIndexBatch?: number;
   /** The built web page (default web/dist). */
   webRoot?: string;
 }
@@ -140,6 +143,14 @@ export async function startServer(options: ServerOptions): Promise<{ url: string
   });
   // Every open event stream listens to the queue.
   queue.setMaxListeners(0);
+  const indexer = new TextIndexer({
+    dataDir,
+    batchMessages: options.textIndexBatch ?? DEFAULT_TEXT_INDEX_BATCH,
+    onError: (captureId, e) => process.stderr.write(`sipladder server: building the text index of capture ${captureId} failed: ${e.message}\n`),
+  });
+  // A capture's messages are indexed once its analysis is stored: the two would take turns at the database's write lock.
+  queue.on('ready', (captureId) => indexer.enqueue(captureId));
+  for (const c of await store.capturesToIndex()) indexer.enqueue(c.id);
   await resumeInterrupted(store, blobs, queue);
   if (options.preloadDir) await preload(resolve(options.preloadDir), store, blobs, queue);
 
@@ -162,6 +173,7 @@ export async function startServer(options: ServerOptions): Promise<{ url: string
     address = await listen(server, options.port, host);
   } catch (e) {
     await queue.close();
+    await indexer.close();
     await store.close();
     throw e;
   }
@@ -173,6 +185,7 @@ export async function startServer(options: ServerOptions): Promise<{ url: string
       server.closeAllConnections();
       await closed;
       await queue.close();
+      await indexer.close();
       await store.close();
     },
   };

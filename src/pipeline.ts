@@ -4,8 +4,9 @@ import type { Readable } from 'node:stream';
 import { readCapture, type CaptureHandlers } from './capture/index.js';
 import { NetworkDecoder } from './net/index.js';
 import { TransportDecoder } from './transport/index.js';
-import { scanSipInto } from './sip/index.js';
-import type { CaptureInfo, DecodeWarning, RawPacket, SipMessage, SipPayload, Timestamp } from './model.js';
+import { ScannedHead, scanSipInto } from './sip/index.js';
+import type { CaptureInfo, DecodeWarning, IpVersion, RawPacket, SipMessage, SipPayload, SipTransport, Timestamp } from './model.js';
+import { viewOf } from './buffer-calls.js';
 import { EndpointTexts, formatTimestamp } from './timefmt.js';
 
 export interface DecodeSinks {
@@ -27,31 +28,27 @@ export interface DecodeResult {
   firstTime: Timestamp | null;
 }
 
-/**
- * A message with every field at its initial value. All the fields in one literal give every
- * message one hidden class from the start, where fields added to a scanned head afterwards
- * would move to a separately allocated store (and an object spread of 50 fields is slow).
- */
-function newMessage(): SipMessage {
-  return {
-    isRequest: false, method: null, requestUri: null, status: null, reason: null,
-    callId: null, cseq: null, cseqSeq: null, cseqMethod: null,
-    branch: null, sentBy: null, viaCount: 0,
-    fromUri: null, fromTag: null, fromDisplay: null, toUri: null, toTag: null, toDisplay: null,
-    contactUri: null, contactExpires: null,
-    contentType: null, contentLength: null, bodyLength: 0,
-    expires: null, minExpires: null, retryAfter: null, rseq: null, rack: null, sessionExpires: null,
-    subscriptionState: null, event: null,
-    hasCredentials: false, authRealm: null, authNonce: null, userAgent: null, xCallId: null, icid: null,
-    sdp: null, malformed: null,
-    id: 0, frame: 0, frames: NO_FRAMES, indexInFrame: 0, ts: NO_TIME, time: '', ipVersion: 4,
-    src: '', dst: '', transport: 'UDP', size: 0,
-  };
-}
-
-/** Placeholders of newMessage, replaced before the message is handed on. */
+/** Placeholders of DecodedMessage, replaced before the message is handed on. */
 const NO_FRAMES: number[] = [];
 const NO_TIME: Timestamp = { sec: 0, nsec: 0, digits: 0 };
+
+/**
+ * A message: the scanned head's fields (ScannedHead), then where and when it was seen. All the
+ * fields are declared by the two classes, so every message has one hidden class from the start.
+ */
+class DecodedMessage extends ScannedHead implements SipMessage {
+  id = 0;
+  frame = 0;
+  frames = NO_FRAMES;
+  indexInFrame = 0;
+  ts = NO_TIME;
+  time = '';
+  ipVersion: IpVersion = 4;
+  src = '';
+  dst = '';
+  transport: SipTransport = 'UDP';
+  size = 0;
+}
 
 /** Keeps at most this many warnings in memory; the rest are counted. */
 const MAX_KEPT_WARNINGS = 1000;
@@ -70,7 +67,7 @@ export async function decodeCapture(source: string | Readable, sinks: DecodeSink
 
   const endpoints = new EndpointTexts();
   const onPayload = (p: SipPayload) => {
-    const message = scanSipInto(newMessage(), p.bytes, p.transport === 'UDP' || p.transport === 'SCTP');
+    const message = scanSipInto(new DecodedMessage(), p.bytes, p.transport === 'UDP' || p.transport === 'SCTP');
     message.id = count++;
     message.frame = p.frame;
     message.frames = p.frames;
@@ -87,17 +84,19 @@ export async function decodeCapture(source: string | Readable, sinks: DecodeSink
 
   const transport = new TransportDecoder(onPayload, warn);
   const network = new NetworkDecoder(warn);
-  let currentPacket: RawPacket;
-  const onIp = (ip: Parameters<TransportDecoder['handle']>[0]) => transport.handle(ip, currentPacket);
+  const onPacket = sinks.packet;
+
+  const onPacketRange = (pkt: RawPacket, buf: Buffer, start: number, end: number) => {
+    if (firstTime === null) firstTime = pkt.ts;
+    if (lastTime === null || pkt.ts.sec > lastTime.sec || (pkt.ts.sec === lastTime.sec && pkt.ts.nsec > lastTime.nsec)) lastTime = pkt.ts;
+    // Only a consumer of packets gets a RawPacket of its own, with a view of the bytes.
+    if (onPacket !== undefined) onPacket({ ...pkt, data: viewOf(buf, start, end) });
+    network.decodeRange(pkt, buf, start, end, transport);
+  };
 
   const handlers: CaptureHandlers = {
-    packet(pkt) {
-      if (firstTime === null) firstTime = pkt.ts;
-      if (lastTime === null || pkt.ts.sec > lastTime.sec || (pkt.ts.sec === lastTime.sec && pkt.ts.nsec > lastTime.nsec)) lastTime = pkt.ts;
-      sinks.packet?.(pkt);
-      currentPacket = pkt;
-      network.decode(pkt, onIp);
-    },
+    packet: (pkt) => onPacketRange(pkt, pkt.data, 0, pkt.data.length),
+    packetRange: onPacketRange,
     warning: warn,
     progress: sinks.progress ? (bytes: number) => sinks.progress!(bytes, count) : undefined,
   };

@@ -1,6 +1,8 @@
 // The Store on SQLite (better-sqlite3, WAL). One connection per thread: the main thread
-// serves requests, each analysis worker opens its own to write its capture. Writes are
-// short transactions, so readers never wait and writers only briefly (busy_timeout).
+// serves requests, each analysis worker opens its own to write its capture, and the text
+// index worker its own to index a ready capture's messages. Writes are short transactions,
+// so readers never wait and writers only briefly (busy_timeout).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type { AnalysisEnd, CallResult } from '../../src/analysis/index.js';
@@ -12,7 +14,7 @@ import { migrate } from './migrations.js';
 import { decodeRaw } from './raw-text.js';
 import type {
   AnalysisSummary, AnalysisWriter, CallFilter, CallParties, CallQuery, CallRow, CallSortKey, CaptureDetail, CaptureRecord,
-  LinkedMessage, MessageToStore, SearchHit, ShareRecord, Store, StoredMessage,
+  LinkedMessage, MessageToStore, SearchHit, ShareRecord, Store, StoredMessage, TextIndexStep,
 } from './Store.js';
 import { partyName } from './Store.js';
 
@@ -20,8 +22,21 @@ import { partyName } from './Store.js';
 const MESSAGE_KEY_SPAN = 2 ** 32;
 /** Rows fetched per step when walking a capture's messages. */
 const MESSAGE_PAGE = 500;
+/**
+ * Messages read per step when a search reads the messages the text index does not reach yet:
+ * other requests are served between steps (a step takes 5 to 10 ms).
+ */
+const SCAN_PAGE = 4096;
 /** Characters of context on each side of a search hit. */
 const SNIPPET_CONTEXT = 60;
+/**
+ * Bytes per page of a new database (one that exists keeps its own). With SQLite's default of
+ * 4 KiB, a call document over 1 KB (most are) spilled out of its WITHOUT ROWID page into an
+ * overflow page of its own: the analysis of the 100 MB bench capture stored 674 MB, 118 MB
+ * of it for 35 MB of call documents. With 16 KiB it stores 500 MB (37 MB of documents), and
+ * took about 1.4 s less system time and 1 to 2 s less CPU.
+ */
+const PAGE_SIZE = 16 * 1024;
 /** How long a connection waits for another thread's write transaction before failing. */
 const BUSY_TIMEOUT_MS = 15_000;
 /**
@@ -48,6 +63,7 @@ interface CaptureRowDb {
   anomalies_info: number;
   anomalies_warning: number;
   anomalies_error: number;
+  text_indexed: number;
   file_json: string | null;
   stats_json: string | null;
   warnings_json: string | null;
@@ -62,7 +78,7 @@ interface MessageRowDb {
 }
 
 const CAPTURE_LIST_COLUMNS = `id, name, size, sha256, status, error, created_at, attempts, first_time, last_time, packets, messages,
-  calls, registrations, anomalies_info, anomalies_warning, anomalies_error`;
+  calls, registrations, anomalies_info, anomalies_warning, anomalies_error, text_indexed`;
 
 function toRecord(r: CaptureRowDb): CaptureRecord {
   return {
@@ -81,6 +97,7 @@ function toRecord(r: CaptureRowDb): CaptureRecord {
     calls: r.calls,
     registrations: r.registrations,
     anomalies: { info: r.anomalies_info, warning: r.anomalies_warning, error: r.anomalies_error },
+    textIndexed: r.text_indexed,
   };
 }
 
@@ -94,6 +111,33 @@ function linkedMessage(r: MessageRowDb): LinkedMessage {
   m.dialog = r.dialog_id;
   m.retransmissionOf = r.retransmission_of;
   return m;
+}
+
+/** A message found by a search, as read from its row. */
+interface HitRowDb {
+  id: number;
+  call_id: string | null;
+  frame: number;
+  time: string;
+  label: string;
+  raw: Buffer;
+}
+
+const HIT_COLUMNS = 'm.id, m.call_id, m.frame, m.time, m.label, m.raw';
+
+function searchHit(r: HitRowDb, text: string): SearchHit {
+  return { message: r.id, callId: r.call_id, frame: r.frame, time: r.time, label: r.label, snippet: snippetAround(decodeRaw(r.raw).text, text) };
+}
+
+/**
+ * The test a search applies to a message the text index does not reach yet, over `m.raw`
+ * and the lower-cased text. It must find what the index finds: FTS5's trigram tokenizer
+ * folds case, so a text of ASCII only is looked for in the raw bytes lower-cased by SQLite
+ * (ASCII only, byte by byte, whatever the encoding); any other is compared in JavaScript, on
+ * the text the index was given (decodeRaw).
+ */
+function scanTest(lowerText: string): string {
+  return /^[\x00-\x7f]*$/.test(lowerText) ? 'instr(lower(CAST(m.raw AS TEXT)), ?) > 0' : 'contains_folded(m.raw, ?)';
 }
 
 /** The text around the first case-insensitive occurrence of `needle`, on one line. */
@@ -111,10 +155,14 @@ export class SqliteStore implements Store {
   /** Opens (creating and migrating when needed) the database at `path`. */
   constructor(path: string) {
     this.db = new Database(path);
+    // Before WAL mode and the schema: the page size of a database can be set only while it is empty.
+    this.db.pragma(`page_size = ${PAGE_SIZE}`);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.db.function('contains_folded', { deterministic: true }, (raw, lowerText) =>
+      decodeRaw(raw as Buffer).text.toLowerCase().includes(lowerText as string) ? 1 : 0);
     migrate(this.db);
   }
 
@@ -178,10 +226,11 @@ export class SqliteStore implements Store {
     return this.sql('SELECT 1 FROM captures WHERE sha256 = ? LIMIT 1').get(sha256) !== undefined;
   }
 
-  /** Removes every analysis row of a capture (not the capture, its aliases or its shares). */
+  /** Removes every analysis row of a capture and its text index (not the capture, its aliases or its shares). */
   private discardAnalysisRows(id: number): void {
     const range = this.keyRange(id);
     this.sql('DELETE FROM messages_fts WHERE rowid BETWEEN ? AND ?').run(...range);
+    this.sql('UPDATE captures SET text_indexed = 0 WHERE id = ?').run(id);
     this.sql('DELETE FROM messages WHERE pk BETWEEN ? AND ?').run(...range);
     for (const table of ['calls', 'call_documents', 'call_tags', 'transactions', 'dialogs', 'anomalies', 'registrations']) {
       this.sql(`DELETE FROM ${table} WHERE capture_id = ?`).run(id);
@@ -204,6 +253,29 @@ export class SqliteStore implements Store {
       this.discardAnalysisRows(id);
       this.sql(`UPDATE captures SET status = 'failed', error = ? WHERE id = ?`).run(reason, id);
     })();
+  }
+
+  async capturesToIndex(): Promise<CaptureRecord[]> {
+    return (this.sql(`SELECT ${CAPTURE_LIST_COLUMNS} FROM captures WHERE status = 'ready' AND text_indexed < messages ORDER BY id`)
+      .all() as CaptureRowDb[]).map(toRecord);
+  }
+
+  async indexMessageText(captureId: number, count: number): Promise<TextIndexStep | null> {
+    const [low, high] = this.keyRange(captureId);
+    return this.db.transaction(() => {
+      const state = this.sql(`SELECT messages, text_indexed FROM captures WHERE id = ? AND status = 'ready'`).get(captureId) as
+        { messages: number; text_indexed: number } | undefined;
+      if (state === undefined) return null;
+      // In key order: FTS5 writes out its pending terms as a segment whenever a rowid is not above the last one.
+      const rows = this.sql('SELECT pk, raw FROM messages WHERE pk BETWEEN ? AND ? ORDER BY pk LIMIT ?')
+        .all(low + state.text_indexed, high, count) as { pk: number; raw: Buffer }[];
+      const insert = this.sql('INSERT INTO messages_fts (rowid, raw_text) VALUES (?, ?)');
+      for (const r of rows) insert.run(r.pk, decodeRaw(r.raw).text);
+      const indexed = state.text_indexed + rows.length;
+      if (rows.length > 0) this.sql('UPDATE captures SET text_indexed = ? WHERE id = ?').run(indexed, captureId);
+      // Complete once no stored message is left beyond the watermark (however many the capture counts).
+      return { indexed, complete: indexed >= state.messages || rows.length < count };
+    }).immediate();
   }
 
   analysisWriter(id: number): AnalysisWriter {
@@ -332,27 +404,60 @@ export class SqliteStore implements Store {
   }
 
   async searchMessages(captureId: number, text: string, limit: number, callIds: readonly string[] | null): Promise<{ total: number; items: SearchHit[] }> {
-    const [low, high] = this.keyRange(captureId);
+    // The trigram index finds nothing in fewer than three characters (code points): neither may the scan.
+    if ([...text].length < 3) return { total: 0, items: [] };
+    const state = this.sql('SELECT messages, text_indexed FROM captures WHERE id = ?').get(captureId) as
+      { messages: number | null; text_indexed: number } | undefined;
+    if (state === undefined || state.messages === null) return { total: 0, items: [] };
+    // Read once: what the index holds below it does not change while the scan runs.
+    const [low] = this.keyRange(captureId);
+    const watermark = low + state.text_indexed;
+    const indexed = state.text_indexed > 0 ? this.indexedMatches(text, limit, callIds, low, watermark - 1) : { total: 0, rows: [] };
+    const scanned = state.text_indexed < state.messages
+      ? await this.scannedMatches(text, limit - indexed.rows.length, callIds, captureId, watermark, low + state.messages - 1)
+      : { total: 0, rows: [] };
+    return { total: indexed.total + scanned.total, items: [...indexed.rows, ...scanned.rows].map((r) => searchHit(r, text)) };
+  }
+
+  /** Matches among the messages keyed `from`..`to`, all in the text index: their count and the first `limit`. */
+  private indexedMatches(text: string, limit: number, callIds: readonly string[] | null, from: number, to: number): { total: number; rows: HitRowDb[] } {
     const scope = callIds === null ? '' : 'AND m.call_id IN (SELECT value FROM json_each(?))';
-    const params: unknown[] = [phraseQuery(text), low, high, ...(callIds === null ? [] : [JSON.stringify(callIds)])];
-    const from = `FROM messages_fts f JOIN messages m ON m.pk = f.rowid WHERE messages_fts MATCH ? AND f.rowid BETWEEN ? AND ? ${scope}`;
+    const params: unknown[] = [phraseQuery(text), from, to, ...(callIds === null ? [] : [JSON.stringify(callIds)])];
+    const join = `FROM messages_fts f JOIN messages m ON m.pk = f.rowid WHERE messages_fts MATCH ? AND f.rowid BETWEEN ? AND ? ${scope}`;
     // The whole capture's matches are counted in the index alone: joining each to its message costs three times more.
     const total = callIds === null
       ? this.sql('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ? AND rowid BETWEEN ? AND ?').pluck().get(...params) as number
-      : this.sql(`SELECT count(*) ${from}`).pluck().get(...params) as number;
-    const rows = this.sql(`SELECT m.id, m.call_id, m.frame, m.time, m.label, m.raw ${from} ORDER BY f.rowid LIMIT ?`)
-      .all(...params, limit) as { id: number; call_id: string | null; frame: number; time: string; label: string; raw: Buffer }[];
-    return {
-      total,
-      items: rows.map((r) => ({
-        message: r.id,
-        callId: r.call_id,
-        frame: r.frame,
-        time: r.time,
-        label: r.label,
-        snippet: snippetAround(decodeRaw(r.raw).text, text),
-      })),
-    };
+      : this.sql(`SELECT count(*) ${join}`).pluck().get(...params) as number;
+    const rows = this.sql(`SELECT ${HIT_COLUMNS} ${join} ORDER BY f.rowid LIMIT ?`).all(...params, limit) as HitRowDb[];
+    return { total, rows };
+  }
+
+  /**
+   * Matches among the messages keyed `from`..`to`, read page by page (the text index does not
+   * reach them yet): their count and the first `limit`.
+   */
+  private async scannedMatches(text: string, limit: number, callIds: readonly string[] | null, captureId: number, from: number, to: number):
+    Promise<{ total: number; rows: HitRowDb[] }> {
+    const lowerText = text.toLowerCase();
+    const scope = callIds === null ? '' : 'AND m.capture_id = ? AND m.call_id IN (SELECT value FROM json_each(?))';
+    const scopeParams = callIds === null ? [] : [captureId, JSON.stringify(callIds)];
+    const where = `FROM messages m WHERE m.pk BETWEEN ? AND ? ${scope} AND ${scanTest(lowerText)}`;
+    const matches = this.sql(`SELECT ${HIT_COLUMNS} ${where} ORDER BY m.pk`);
+    const count = this.sql(`SELECT count(*) ${where}`).pluck();
+    const rows: HitRowDb[] = [];
+    let total = 0;
+    for (let first = from; first <= to; first += SCAN_PAGE) {
+      const params = [first, Math.min(to, first + SCAN_PAGE - 1), ...scopeParams, lowerText];
+      if (rows.length < limit) {
+        const page = matches.all(...params) as HitRowDb[];
+        rows.push(...page.slice(0, limit - rows.length));
+        total += page.length;
+      } else {
+        total += count.get(...params) as number;
+      }
+      await nextTurn();
+    }
+    return { total, rows };
   }
 
   async transactions(captureId: number, ids: readonly number[]): Promise<Transaction[]> {
@@ -426,7 +531,7 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Pages the writer's connection caches: messages, their full-text index and the calls' indexes are written in turns. */
+/** Pages the writer's connection caches: messages, calls, the calls' indexes and their trigram index are written in turns. */
 const WRITER_CACHE_KIB = 64 * 1024;
 
 /**
@@ -452,13 +557,10 @@ class SqliteAnalysisWriter implements AnalysisWriter {
   async addMessages(batch: readonly MessageToStore[]): Promise<void> {
     const insert = this.sql(`INSERT INTO messages (pk, capture_id, id, frame, time, call_id, label, head_json, raw, transaction_id, dialog_id,
       retransmission_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const index = this.sql('INSERT INTO messages_fts (rowid, raw_text) VALUES (?, ?)');
     this.db.transaction(() => {
       for (const { message: m, raw, link } of batch) {
-        const pk = this.keyBase + m.id;
-        insert.run(pk, this.captureId, m.id, m.frame, m.time, m.callId, arrowLabel(m), JSON.stringify(m), raw, link.transaction, link.dialog,
-          link.retransmissionOf);
-        index.run(pk, decodeRaw(raw).text);
+        insert.run(this.keyBase + m.id, this.captureId, m.id, m.frame, m.time, m.callId, arrowLabel(m), JSON.stringify(m), raw, link.transaction,
+          link.dialog, link.retransmissionOf);
       }
     }).immediate();
   }
@@ -469,8 +571,10 @@ class SqliteAnalysisWriter implements AnalysisWriter {
     const dialog = this.sql('INSERT INTO dialogs (capture_id, id, call_id, data_json) VALUES (?, ?, ?, ?)');
     // Registrations are keyed by their call's index: listed in call order, like the analysis lists them.
     const registration = this.sql('INSERT INTO registrations (capture_id, idx, call_id, outcome, data_json) VALUES (?, ?, ?, ?, ?)');
+    // In call order: FTS5 writes out its pending terms as a segment whenever a rowid is not above the last one.
+    const inCallOrder = [...results].sort((a, b) => a.index - b.index);
     this.db.transaction(() => {
-      for (const r of results) {
+      for (const r of inCallOrder) {
         this.insertCall(r);
         for (const t of r.transactions) tx.run(id, t.id, t.callId, JSON.stringify(t));
         for (const d of r.dialogs) dialog.run(id, d.id, d.callId, JSON.stringify(d));
@@ -516,11 +620,12 @@ class SqliteAnalysisWriter implements AnalysisWriter {
     }).immediate();
   }
 
-  /** The call's narrow row (for filters and sorting), its document, and its tags. */
+  /** The call's narrow row (for filters and sorting), its trigram index entry, its document, and its tags. */
   private insertCall(r: CallResult): void {
     const insert = this.sql(`INSERT INTO calls (capture_id, idx, call_id, kind, outcome, final_status, start_time, duration, pdd,
       message_count, caller, callee, caller_user, callee_user, parties_text, anomaly_kinds)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const textIndex = this.sql('INSERT INTO calls_fts (rowid, caller_user, callee_user, call_id, parties) VALUES (?, ?, ?, ?, ?)');
     const document = this.sql('INSERT INTO call_documents (capture_id, idx, data_json) VALUES (?, ?, ?)');
     const tag = this.sql('INSERT OR IGNORE INTO call_tags (capture_id, tag, idx) VALUES (?, ?, ?)');
     const { call: c, index: idx } = r;
@@ -530,6 +635,7 @@ class SqliteAnalysisWriter implements AnalysisWriter {
       this.captureId, idx, c.callId, c.kind, c.outcome, c.finalStatus, Number(c.startTime), c.duration, c.postDialDelay,
       c.messages.length, partyName(c.caller), partyName(c.callee), c.caller.user, c.callee.user, parties, JSON.stringify(r.anomalyKinds),
     );
+    textIndex.run(this.keyBase + idx, c.caller.user, c.callee.user, c.callId, parties);
     document.run(this.captureId, idx, JSON.stringify(c));
     for (const m of new Set(r.methods.map((method) => method.toUpperCase()))) tag.run(this.captureId, `m:${m}`, idx);
     for (const s of r.statuses) tag.run(this.captureId, `s:${s}`, idx);

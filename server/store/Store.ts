@@ -41,6 +41,12 @@ export interface CaptureRecord {
   calls: number | null;
   registrations: number | null;
   anomalies: { info: number; warning: number; error: number };
+  /**
+   * How far the message text index reaches: messages whose id is below this are in it. It is
+   * built after the analysis (the capture is ready without waiting for it), and is complete
+   * once this equals `messages`.
+   */
+  textIndexed: number;
 }
 
 export interface CaptureDetail extends CaptureRecord {
@@ -136,6 +142,14 @@ export interface MessageToStore {
   link: MessageLink;
 }
 
+/** A step of building a capture's message text index. */
+export interface TextIndexStep {
+  /** Messages whose id is below this are indexed. */
+  indexed: number;
+  /** Whether every message of the capture is indexed now. */
+  complete: boolean;
+}
+
 /** The file-level facts the worker writes when decoding and analysis are done. */
 export interface AnalysisSummary {
   file: CaptureFileInfo;
@@ -186,6 +200,13 @@ export interface Store {
   analysisWriter(id: number): AnalysisWriter;
   /** Drops any partial analysis and sets 'failed' with the reason. */
   failAnalysis(id: number, reason: string): Promise<void>;
+  /** Ready captures whose message text index is not complete (a stop cut its building off). */
+  capturesToIndex(): Promise<CaptureRecord[]>;
+  /**
+   * Adds the text of up to `count` more messages of a ready capture to the index and moves its
+   * watermark past them, atomically; null when the capture is gone or not ready.
+   */
+  indexMessageText(captureId: number, count: number): Promise<TextIndexStep | null>;
 
   aliases(captureId: number): Promise<Record<string, string>>;
   setAliases(captureId: number, aliases: Record<string, string>): Promise<void>;
@@ -202,7 +223,10 @@ export interface Store {
   message(captureId: number, id: number): Promise<StoredMessage | null>;
   /** Every message with its bytes, in capture order, optionally only those of some calls. */
   eachMessage(captureId: number, callIds: readonly string[] | null): AsyncIterable<StoredMessage>;
-  /** Substring search (at least 3 characters) over every message's raw text. */
+  /**
+   * Case-insensitive substring search (at least 3 characters) over every message's raw text:
+   * through the text index as far as it reaches, by reading the messages beyond it.
+   */
   searchMessages(captureId: number, text: string, limit: number, callIds: readonly string[] | null): Promise<{ total: number; items: SearchHit[] }>;
   transactions(captureId: number, ids: readonly number[]): Promise<Transaction[]>;
   dialogs(captureId: number, ids: readonly number[]): Promise<Dialog[]>;

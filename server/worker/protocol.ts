@@ -20,3 +20,11 @@ export type WorkerReport =
   | { type: 'done' }
   /** Decoding or analysis failed for a reason worth showing (the file is no capture, ...). */
   | { type: 'failed'; reason: string };
+
+/** workerData of a text index worker. */
+export interface TextIndexJob {
+  dataDir: string;
+  captureId: number;
+  /** Messages added to the index per transaction. */
+  batchMessages: number;
+}

@@ -1,25 +1,41 @@
 // Calls: everything with one Call-ID, summarised as the corpus README defines it (kind,
 // outcome, final status, who hung up, timings, media).
 import type { Call, CallKind, CallOutcome, CallParty, SdpMedia } from '../model.js';
-import { callMessages, sized } from './lists.js';
+import { sized, type CallWalk } from './lists.js';
 import { NONE, type MessageLog } from './message-log.js';
-import type { CallState, DialogState, TxnState } from './state.js';
-import { isTimedOut } from './transactions.js';
+import { BYE, CANCEL, INVITE, MESSAGE, OPTIONS, PUBLISH, REGISTER, SUBSCRIBE } from './methods.js';
+import type { CallState, TxnTable } from './state.js';
+import { finalStatusOf, isTimedOut } from './transactions.js';
 
-const KIND_OF_METHOD: Record<string, CallKind> = {
-  INVITE: 'call',
-  REGISTER: 'registration',
-  SUBSCRIBE: 'subscription',
-  MESSAGE: 'message',
-  OPTIONS: 'options',
-  PUBLISH: 'publish',
-};
+function kindOfMethod(method: number): CallKind {
+  switch (method) {
+    case INVITE:
+      return 'call';
+    case REGISTER:
+      return 'registration';
+    case SUBSCRIBE:
+      return 'subscription';
+    case MESSAGE:
+      return 'message';
+    case OPTIONS:
+      return 'options';
+    case PUBLISH:
+      return 'publish';
+    default:
+      return 'other';
+  }
+}
 
 /** The kind from the first request; `mid-dialog` when that request already carries a To tag (the capture joined an existing dialog). */
 export function callKind(call: CallState): CallKind {
-  if (call.openingMethod === null) return 'other';
+  if (call.openingMethod === NONE) return 'other';
   if (call.toTag !== NONE) return 'mid-dialog';
-  return KIND_OF_METHOD[call.openingMethod] ?? 'other';
+  return kindOfMethod(call.openingMethod);
+}
+
+/** Whether uri[0, 3) is "tel" in any case (ASCII letters: no other character folds to one of them). */
+function isTelScheme(uri: string): boolean {
+  return (uri.charCodeAt(0) | 0x20) === 0x74 && (uri.charCodeAt(1) | 0x20) === 0x65 && (uri.charCodeAt(2) | 0x20) === 0x6c;
 }
 
 /** The user part of a SIP / SIPS / tel URI: "alice" of sip:alice@example.com, "+4912345" of tel:+4912345;phone-context=... */
@@ -27,65 +43,105 @@ export function uriUser(uri: string | null): string | null {
   if (uri === null) return null;
   const colon = uri.indexOf(':');
   if (colon < 0) return null;
-  const rest = uri.slice(colon + 1);
-  if (uri.slice(0, colon).toLowerCase() === 'tel') return rest.split(';')[0] || null;
-  const at = rest.indexOf('@');
-  if (at <= 0) return null;
-  const user = rest.slice(0, at);
-  const semi = user.indexOf(';');
-  return semi >= 0 ? user.slice(0, semi) : user;
+  const start = colon + 1;
+  const semi = uri.indexOf(';', start);
+  if (colon === 3 && isTelScheme(uri)) return uri.slice(start, semi < 0 ? uri.length : semi) || null;
+  const at = uri.indexOf('@', start);
+  if (at <= start) return null;
+  return uri.slice(start, semi >= 0 && semi < at ? semi : at);
 }
 
 function party(uri: string | null, display: string | null): CallParty {
   return { uri, user: uriUser(uri), display };
 }
 
+function isInitialInvite(txns: TxnTable, t: number): boolean {
+  return txns.method(t) === INVITE && !txns.inDialog(t);
+}
+
 /** The INVITEs sent outside a dialog: the first attempt and its retries (after 401 / 407 / 503 ...). */
-export function initialInvites(txns: readonly TxnState[]): TxnState[] {
-  return txns.filter((t) => t.method === 'INVITE' && !t.inDialog);
+export function initialInvites(call: CallState, txns: TxnTable): number[] {
+  const initial: number[] = [];
+  for (let t = call.firstTxn; t !== NONE; t = txns.next(t)) if (isInitialInvite(txns, t)) initial.push(t);
+  return initial;
 }
 
-/** The initial INVITE that got a 2xx, if one did. */
-function answeredInvite(initial: readonly TxnState[]): TxnState | null {
-  return initial.find((t) => t.finalStatus !== null && t.finalStatus < 300) ?? null;
+/** First 180 / 183 of any of these INVITE transactions (the first of equal times), else NONE. */
+export function firstAlerting(txns: TxnTable, invites: readonly number[], log: MessageLog): number {
+  let best = NONE;
+  for (const t of invites) best = earlierAlerting(txns, t, best, log);
+  return best;
 }
 
-function firstBye(txns: readonly TxnState[]): TxnState | null {
-  return txns.find((t) => t.method === 'BYE') ?? null;
+function earlierAlerting(txns: TxnTable, t: number, best: number, log: MessageLog): number {
+  const alerting = txns.firstAlerting(t);
+  return alerting !== NONE && (best === NONE || log.time(alerting) < log.time(best)) ? alerting : best;
 }
 
-interface Conclusion {
-  outcome: CallOutcome | null;
-  decidedBy: TxnState | null;
+/** What an INVITE call's transactions say, found in one walk over them. */
+interface InviteFacts {
+  /** The first and the last initial INVITE (NONE: none). */
+  firstInitial: number;
+  lastInitial: number;
+  /** The first initial INVITE that got a 2xx. */
+  answered: number;
+  /** First 180 / 183 of any initial INVITE. */
+  alerting: number;
+  firstBye: number;
+  hasCancel: boolean;
+}
+
+function inviteFacts(call: CallState, txns: TxnTable, log: MessageLog): InviteFacts {
+  const facts: InviteFacts = { firstInitial: NONE, lastInitial: NONE, answered: NONE, alerting: NONE, firstBye: NONE, hasCancel: false };
+  for (let t = call.firstTxn; t !== NONE; t = txns.next(t)) {
+    const method = txns.method(t);
+    if (method === BYE && facts.firstBye === NONE) facts.firstBye = t;
+    else if (method === CANCEL) facts.hasCancel = true;
+    if (!isInitialInvite(txns, t)) continue;
+    if (facts.firstInitial === NONE) facts.firstInitial = t;
+    facts.lastInitial = t;
+    if (facts.answered === NONE && txns.final(t) !== NONE && txns.finalStatus(t) < 300) facts.answered = t;
+    facts.alerting = earlierAlerting(txns, t, facts.alerting, log);
+  }
+  return facts;
+}
+
+/** The outcome of a transaction that decides a call and has no final response. */
+function unanswered(txns: TxnTable, t: number, log: MessageLog, end: number): CallOutcome {
+  return isTimedOut(txns, t, log, end) ? 'no-final-response' : 'pending';
 }
 
 /**
  * The outcome of an INVITE call: that of the last INVITE sent outside a dialog, except that
  * an answered attempt makes the call completed (BYE seen) or answered.
  */
-function inviteOutcome(txns: readonly TxnState[], initial: readonly TxnState[], log: MessageLog, end: number): Conclusion {
-  if (initial.length === 0) return { outcome: null, decidedBy: null };
-  const answered = answeredInvite(initial);
-  if (answered !== null) return { outcome: firstBye(txns) !== null ? 'completed' : 'answered', decidedBy: answered };
-  const last = initial[initial.length - 1]!;
-  const status = last.finalStatus;
-  if (status === null) return { outcome: isTimedOut(last, log, end) ? 'no-final-response' : 'pending', decidedBy: last };
-  if (status === 487 && txns.some((t) => t.method === 'CANCEL')) return { outcome: 'cancelled', decidedBy: last };
-  if (status === 486 || status === 600) return { outcome: 'busy', decidedBy: last };
-  if (status < 400) return { outcome: 'redirected', decidedBy: last };
-  if (status < 500 || status >= 600) return { outcome: 'rejected', decidedBy: last };
-  return { outcome: 'failed', decidedBy: last };
+function inviteOutcome(facts: InviteFacts, txns: TxnTable, log: MessageLog, end: number): CallOutcome | null {
+  if (facts.firstInitial === NONE) return null;
+  if (facts.answered !== NONE) return facts.firstBye !== NONE ? 'completed' : 'answered';
+  const last = facts.lastInitial;
+  if (txns.final(last) === NONE) return unanswered(txns, last, log, end);
+  const status = txns.finalStatus(last);
+  if (status === 487 && facts.hasCancel) return 'cancelled';
+  if (status === 486 || status === 600) return 'busy';
+  if (status < 400) return 'redirected';
+  if (status < 500 || status >= 600) return 'rejected';
+  return 'failed';
 }
 
-/** Other kinds: the last request of the first request's method sent outside a dialog decides. */
-function otherOutcome(txns: readonly TxnState[], log: MessageLog, end: number): Conclusion {
-  const first = txns[0];
-  if (first === undefined) return { outcome: null, decidedBy: null };
+/** Other kinds: the last request of the first request's method sent outside a dialog decides (NONE: the call has no transaction). */
+function otherDecider(call: CallState, txns: TxnTable): number {
+  const first = call.firstTxn;
+  if (first === NONE) return NONE;
+  const method = txns.method(first);
   let last = first;
-  for (const t of txns) if (t.method === first.method && !t.inDialog) last = t;
-  const status = last.finalStatus;
-  if (status === null) return { outcome: isTimedOut(last, log, end) ? 'no-final-response' : 'pending', decidedBy: last };
-  return { outcome: status < 300 ? 'success' : 'failed', decidedBy: last };
+  for (let t = first; t !== NONE; t = txns.next(t)) if (txns.method(t) === method && !txns.inDialog(t)) last = t;
+  return last;
+}
+
+function otherOutcome(txns: TxnTable, decider: number, log: MessageLog, end: number): CallOutcome | null {
+  if (decider === NONE) return null;
+  if (txns.final(decider) === NONE) return unanswered(txns, decider, log, end);
+  return txns.finalStatus(decider) < 300 ? 'success' : 'failed';
 }
 
 /** Seconds from a to b, to the microsecond. */
@@ -93,88 +149,84 @@ function span(log: MessageLog, a: number, b: number): number {
   return Math.round((log.time(b) - log.time(a)) * 1e6) / 1e6;
 }
 
-/** First 180 / 183 of any initial INVITE of the call. */
-export function firstAlerting(initial: readonly TxnState[], log: MessageLog): number | null {
-  let best: number | null = null;
-  for (const t of initial) {
-    if (t.firstAlerting !== null && (best === null || log.time(t.firstAlerting) < log.time(best))) best = t.firstAlerting;
-  }
-  return best;
-}
-
-/** The "ip:port" of every sender and receiver of the call's messages, in order of appearance. */
-function endpoints(messages: readonly number[], log: MessageLog): string[] {
-  // a call has a few endpoints: a scan of those seen beats a set
-  const seen: number[] = [];
-  for (const id of messages) {
-    const src = log.srcNumber(id);
-    const dst = log.dstNumber(id);
-    if (!seen.includes(src)) seen.push(src);
-    if (!seen.includes(dst)) seen.push(dst);
-  }
-  return seen.map((n) => log.endpoint(n));
-}
-
 /** The latest media of every sender, in one list. */
 function allMedia(call: CallState): SdpMedia[] {
-  const senders = call.mediaLatest ?? [];
+  const senders = call.mediaLatest;
+  if (senders === null) return sized<SdpMedia>(0);
   let n = 0;
-  for (const latest of senders) n += latest.length;
+  for (let s = 0; s < senders.length; s++) n += senders[s]!.length;
   const media = sized<SdpMedia>(n);
   let i = 0;
-  for (const latest of senders) for (const m of latest) media[i++] = m;
+  for (let s = 0; s < senders.length; s++) {
+    const latest = senders[s]!;
+    for (let k = 0; k < latest.length; k++) media[i++] = latest[k]!;
+  }
   return media;
 }
 
-/** The call as the model reports it; anomalies and legs are filled in later. */
-export function toCall(call: CallState, txns: readonly TxnState[], dialogs: readonly DialogState[], log: MessageLog, end: number): Call {
-  const kind = callKind(call);
-  const initial = kind === 'call' ? initialInvites(txns) : [];
-  const conclusion: Conclusion =
-    kind === 'mid-dialog' ? { outcome: null, decidedBy: null } : kind === 'call' ? inviteOutcome(txns, initial, log, end) : otherOutcome(txns, log, end);
-  const decided = conclusion.decidedBy;
+/** The ids of the call's transactions and dialogs, oldest first. */
+export interface CallIds {
+  transactions: number[];
+  dialogs: number[];
+}
 
-  const dialled = initial.length > 0 ? initial[0]!.firstRequest : null;
-  const answered = kind === 'call' ? answeredInvite(initial) : null;
-  const answer = answered?.firstSuccess ?? null;
-  const bye = kind === 'call' ? firstBye(txns) : null;
-  const alerting = kind === 'call' ? firstAlerting(initial, log) : null;
+/** The call as the model reports it; anomalies and legs are filled in later. */
+export function toCall(call: CallState, txns: TxnTable, ids: CallIds, walk: CallWalk, log: MessageLog, end: number): Call {
+  const kind = callKind(call);
+  let outcome: CallOutcome | null = null;
+  let decided = NONE;
+  let dialled = NONE;
+  let answer = NONE;
+  let alerting = NONE;
+  let bye = NONE;
+  if (kind === 'call') {
+    const facts = inviteFacts(call, txns, log);
+    outcome = inviteOutcome(facts, txns, log, end);
+    decided = facts.answered !== NONE ? facts.answered : facts.lastInitial;
+    dialled = facts.firstInitial === NONE ? NONE : txns.firstRequest(facts.firstInitial);
+    answer = facts.answered === NONE ? NONE : txns.firstSuccess(facts.answered);
+    alerting = facts.alerting;
+    bye = facts.firstBye;
+  } else if (kind !== 'mid-dialog') {
+    decided = otherDecider(call, txns);
+    outcome = otherOutcome(txns, decided, log, end);
+  }
 
   let endedBy: Call['endedBy'] = null;
   let endTime: string | null = null;
   let duration: number | null = null;
-  if (conclusion.outcome === 'completed' && bye !== null) {
-    endedBy = bye.fromTag === call.fromTag ? 'caller' : 'callee';
-    endTime = log.timeText(bye.firstRequest);
-    duration = answer === null ? null : span(log, answer, bye.firstRequest);
-  } else if (conclusion.outcome === 'answered' && answer !== null) {
+  if (outcome === 'completed' && bye !== NONE) {
+    const byeRequest = txns.firstRequest(bye);
+    endedBy = txns.fromTag(bye) === call.fromTag ? 'caller' : 'callee';
+    endTime = log.timeText(byeRequest);
+    duration = answer === NONE ? null : span(log, answer, byeRequest);
+  } else if (outcome === 'answered' && answer !== NONE) {
     duration = span(log, answer, call.lastMessage);
-  } else if (decided !== null && decided.final !== null) {
-    endTime = log.timeText(decided.final);
+  } else if (decided !== NONE && txns.final(decided) !== NONE) {
+    endTime = log.timeText(txns.final(decided));
   }
 
-  const messages = callMessages(call, log);
   return {
     callId: call.callId,
     kind,
-    firstRequest: call.openingMethod ?? '',
+    firstRequest: call.openingMethod === NONE ? '' : log.methodName(call.openingMethod),
     caller: party(call.fromUri, call.fromDisplay),
     callee: party(call.toUri, call.toDisplay),
-    outcome: conclusion.outcome,
-    finalStatus: decided?.finalStatus ?? null,
-    finalReason: decided?.finalReason ?? null,
+    outcome,
+    finalStatus: decided === NONE ? null : finalStatusOf(txns, decided),
+    finalReason: decided === NONE ? null : txns.finalReason(decided),
     endedBy,
     startTime: log.timeText(call.firstMessage),
-    answerTime: answer === null ? null : log.timeText(answer),
+    answerTime: answer === NONE ? null : log.timeText(answer),
     endTime,
     lastTime: log.timeText(call.lastMessage),
-    postDialDelay: dialled !== null && alerting !== null ? span(log, dialled, alerting) : null,
-    setupTime: dialled !== null && answer !== null ? span(log, dialled, answer) : null,
+    postDialDelay: dialled !== NONE && alerting !== NONE ? span(log, dialled, alerting) : null,
+    setupTime: dialled !== NONE && answer !== NONE ? span(log, dialled, answer) : null,
     duration,
-    messages,
-    transactions: txns.map((t) => t.id),
-    dialogs: dialogs.map((d) => d.id),
-    endpoints: endpoints(messages, log),
+    messages: walk.messages,
+    transactions: ids.transactions,
+    dialogs: ids.dialogs,
+    endpoints: walk.endpoints,
     media: allMedia(call),
     onHold: call.onHold,
     anomalies: [],

@@ -3,14 +3,14 @@
 // order. A call is settled (converted, its anomalies found, its state let go) at the end of
 // the capture, or at its last message when a first pass told where calls end (CallEnds);
 // timers are judged against the end of the capture either way.
-import type { Analysis, Anomaly, SipMessage, Timestamp } from '../model.js';
-import { detectAnomalies, MALFORMED_RULE, malformedMessage, OVERSIZED_RULE, oversizedWithoutCall, type Finding } from './anomalies/index.js';
+import type { Analysis, Anomaly, Dialog, SipMessage, Timestamp, Transaction } from '../model.js';
+import { AnomalyDetector, MALFORMED_RULE, malformedMessage, OVERSIZED_RULE, oversizedWithoutCall, type Finding } from './anomalies/index.js';
 import { hasBit, type CallEnds } from './call-ends.js';
-import { toCall } from './calls.js';
+import { toCall, type CallIds } from './calls.js';
 import { settleEarlyDialogs, toDialog } from './dialogs.js';
 import { LegEvidence } from './legs.js';
-import { callDialogs, callTxns } from './lists.js';
-import { NONE } from './message-log.js';
+import { sized, walkCall } from './lists.js';
+import { detached, NONE } from './message-log.js';
 import { toRegistration } from './registrations.js';
 import { AnalysisCollector, type AnalysisSink, type MessageLink } from './sink.js';
 import type { CallState } from './state.js';
@@ -96,6 +96,12 @@ export class StreamingAnalyzer {
   private readonly findings = new FindingOrder();
   /** The capture end on the log's time base, once known. */
   private end: number | null = null;
+  private readonly detector: AnomalyDetector;
+  /** The call being settled and the kinds of its anomalies so far. */
+  private settling = NONE;
+  private settlingKinds: string[] = [];
+  /** The place of the message last added (addMessage), NONE for none. */
+  readonly placed = { transaction: NONE, dialog: NONE, retransmissionOf: NONE };
   private finished = false;
 
   constructor(
@@ -114,6 +120,7 @@ export class StreamingAnalyzer {
     };
     this.tracker = new CallTracker(this.options.udpMaxMessageBytes);
     this.legs = new LegEvidence(this.options);
+    this.detector = new AnomalyDetector(this.options, (rule, f) => this.found(rule, f));
   }
 
   /** Calls seen and not settled yet. */
@@ -123,8 +130,19 @@ export class StreamingAnalyzer {
 
   /** Adds a message; returns its place in the analysis (final: later messages do not change it). */
   add(m: SipMessage): MessageLink {
+    this.addMessage(m);
+    const { transaction, dialog, retransmissionOf } = this.placed;
+    return {
+      transaction: transaction === NONE ? null : transaction,
+      dialog: dialog === NONE ? null : dialog,
+      retransmissionOf: retransmissionOf === NONE ? null : retransmissionOf,
+    };
+  }
+
+  /** add() without an object per message: the message's place is left in `placed`. */
+  addMessage(m: SipMessage): void {
     if (this.finished) throw new Error('Analyzer.add after finish');
-    const { tracker } = this;
+    const { tracker, placed } = this;
     const log = tracker.log;
     const callsBefore = tracker.callCount;
     const call = tracker.add(m);
@@ -132,23 +150,18 @@ export class StreamingAnalyzer {
       throw new Error(`message ${m.id} does not start or continue its call as the first pass found: the capture changed`);
     }
     if (m.malformed !== null) {
-      if (call !== null) (call.more().malformed ??= []).push({ id: m.id, reason: m.malformed });
+      if (call !== null) (call.more().malformed ??= []).push({ id: m.id, reason: detached(m.malformed) });
       else this.emit(MALFORMED_RULE, malformedMessage(log, m.id, null, m.malformed), NONE);
     }
-    const { transaction, dialog } = tracker;
-    const first = log.retransmissionOf(m.id);
-    const link: MessageLink = {
-      transaction: transaction === NONE ? null : transaction,
-      dialog: dialog === NONE ? null : dialog,
-      retransmissionOf: first === NONE ? null : first,
-    };
+    placed.transaction = tracker.transaction;
+    placed.dialog = tracker.dialog;
+    placed.retransmissionOf = log.retransmissionOf(m.id);
     if (call === null) {
       const oversized = tracker.oversizedWithoutCall;
       if (oversized[oversized.length - 1] !== m.id) log.release(m.id);
     } else if (this.callEnds !== null && hasBit(this.callEnds.lastOfCall, m.id)) {
       this.settle(call, this.earlyEnd(this.callEnds));
     }
-    return link;
   }
 
   /** Judges timeouts against `captureEnd` (the capture's last packet; null: the last message) and settles every call left. */
@@ -198,36 +211,58 @@ export class StreamingAnalyzer {
     this.sink.anomaly(anomaly);
   }
 
+  /** A finding on the call being settled. */
+  private found(rule: number, f: Finding): void {
+    if (!this.settlingKinds.includes(f.kind.kind)) this.settlingKinds.push(f.kind.kind);
+    this.emit(rule, f, this.settling);
+  }
+
   /** Converts a call that will get no more messages, finds its anomalies, and lets go of it. */
   private settle(call: CallState, end: number): void {
-    const { tracker, options } = this;
-    const log = tracker.log;
-    const txns = callTxns(call);
-    const dialogs = callDialogs(call);
-    settleEarlyDialogs(dialogs, log, end);
-    const transactions = txns.map((t) => toTransaction(t, log, end));
-    const summary = toCall(call, txns, dialogs, log, end);
+    const { tracker } = this;
+    const { log, txns, dialogs } = tracker;
+    settleEarlyDialogs(call, dialogs, txns, log, end);
+    const ids: CallIds = { transactions: sized<number>(call.txnCount), dialogs: sized<number>(call.dialogCount) };
+    const transactions = this.transactionsOf(call, ids.transactions, end);
+    const dialogList = this.dialogsOf(call, ids.dialogs);
+    const walk = walkCall(call, log);
+    const summary = toCall(call, txns, ids, walk, log, end);
     const registration = toRegistration(call, txns, log, end);
     const anomalyKinds: string[] = [];
-    detectAnomalies({ call, txns, dialogs, summary, registration, log, end, thresholds: options, explained: new Set() }, (rule, f) => {
-      if (!anomalyKinds.includes(f.kind.kind)) anomalyKinds.push(f.kind.kind);
-      this.emit(rule, f, call.index);
-    });
-    const methods: string[] = [];
-    const statuses: number[] = [];
-    for (const id of summary.messages) {
-      const status = log.status(id);
-      if (status !== 0) {
-        if (!statuses.includes(status)) statuses.push(status);
-        continue;
-      }
-      const method = log.method(id);
-      if (method !== null && !methods.includes(method)) methods.push(method);
-    }
+    this.settling = call.index;
+    this.settlingKinds = anomalyKinds;
+    this.detector.detect({ call, txnTable: txns, dialogTable: dialogs, summary, registration, log, end });
     this.legs.note(call, summary, log);
     this.outcomes.add(call.index, summary);
-    this.sink.call({ index: call.index, call: summary, transactions, dialogs: dialogs.map(toDialog), registration, anomalyKinds, methods, statuses });
+    this.sink.call({ index: call.index, call: summary, transactions, dialogs: dialogList, registration, anomalyKinds, methods: walk.methods, statuses: walk.statuses });
     tracker.release(call);
+  }
+
+  /** The call's transactions as the model reports them, oldest first; their ids go to `ids`. */
+  private transactionsOf(call: CallState, ids: number[], end: number): Transaction[] {
+    const { log, txns, dialogs } = this.tracker;
+    const transactions = sized<Transaction>(call.txnCount);
+    let i = 0;
+    for (let t = call.firstTxn; t !== NONE; t = txns.next(t), i++) {
+      const d = txns.dialog(t);
+      const transaction = toTransaction(txns, t, call.callId, d === NONE ? null : dialogs.id(d), log, end);
+      transactions[i] = transaction;
+      ids[i] = transaction.id;
+    }
+    return transactions;
+  }
+
+  /** The call's dialogs as the model reports them, oldest first; their ids go to `ids`. */
+  private dialogsOf(call: CallState, ids: number[]): Dialog[] {
+    const { log, dialogs } = this.tracker;
+    const list = sized<Dialog>(call.dialogCount);
+    let i = 0;
+    for (let d = call.firstDialog; d !== NONE; d = dialogs.next(d), i++) {
+      const dialog = toDialog(call, dialogs, d, log);
+      list[i] = dialog;
+      ids[i] = dialog.id;
+    }
+    return list;
   }
 }
 
@@ -241,7 +276,10 @@ export class Analyzer {
   }
 
   add(m: SipMessage): void {
-    this.collector.link(m.id, this.stream.add(m));
+    const stream = this.stream;
+    stream.addMessage(m);
+    const { transaction, dialog, retransmissionOf } = stream.placed;
+    this.collector.place(m.id, transaction, dialog, retransmissionOf);
   }
 
   /** Judges timeouts against `captureEnd` (the capture's last packet; null: the last message) and returns the Analysis. */

@@ -3,7 +3,7 @@
 // caller, callee, time and media only for calls nothing else links. The evidence of each call
 // is noted when it is settled (a few numbers and shared strings), the links made at the end.
 import type { Call, CallLegLink } from '../model.js';
-import { StringTable, type MessageLog } from './message-log.js';
+import { NONE, StringTable, type MessageLog } from './message-log.js';
 import type { CallState } from './state.js';
 
 export interface LegLinkOptions {
@@ -16,15 +16,18 @@ export interface LegLinkOptions {
 /** The shorter Call-ID of a prefix / suffix relation must be this long to count (short ids relate by chance). */
 const MIN_RELATED_CALL_ID = 8;
 
-/** Links of one call beyond which a set tells the linked Call-IDs apart, rather than a scan. */
+/** Links of one call beyond which a set tells the linked calls apart, rather than a scan. */
 const SCAN_LIMIT = 8;
 
 class LegLinks {
-  /** Each linked call's links, the first link to each other call only. */
-  private readonly links = new Map<number, CallLegLink[]>();
+  /** Each call's links by call index (undefined: none yet), the first link to each other call only. */
+  private readonly links: (CallLegLink[] | undefined)[] = [];
+  /** The linked Call-IDs of a call with many links, by call index. */
   private readonly linkedIds = new Map<number, Set<string>>();
 
-  constructor(private readonly callIds: readonly string[]) {}
+  constructor(private readonly callIds: readonly string[]) {
+    for (let i = 0; i < callIds.length; i++) this.links.push(undefined);
+  }
 
   link(a: number, b: number, reason: string, guess: boolean): void {
     if (a === b) return;
@@ -34,9 +37,9 @@ class LegLinks {
 
   private one(from: number, to: number, reason: string, guess: boolean): void {
     const callId = this.callIds[to]!;
-    const own = this.links.get(from);
+    const own = this.links[from];
     if (own === undefined) {
-      this.links.set(from, [{ callId, reason, guess }]);
+      this.links[from] = [{ callId, reason, guess }];
       return;
     }
     let ids = this.linkedIds.get(from);
@@ -44,14 +47,14 @@ class LegLinks {
       if (ids.has(callId)) return;
       ids.add(callId);
     } else {
-      if (own.some((l) => l.callId === callId)) return;
+      for (let i = 0; i < own.length; i++) if (own[i]!.callId === callId) return;
       if (own.length >= SCAN_LIMIT) this.linkedIds.set(from, (ids = new Set(own.map((l) => l.callId)).add(callId)));
     }
     own.push({ callId, reason, guess });
   }
 
   has(call: number): boolean {
-    return this.links.has(call);
+    return this.links[call] !== undefined;
   }
 
   /** Links all calls that share a key to the first one seen with it. */
@@ -69,7 +72,10 @@ class LegLinks {
   }
 
   result(): Map<number, CallLegLink[]> {
-    return this.links;
+    const result = new Map<number, CallLegLink[]>();
+    const links = this.links;
+    for (let call = 0; call < links.length; call++) if (links[call] !== undefined) result.set(call, links[call]!);
+    return result;
   }
 }
 
@@ -78,22 +84,127 @@ function isSeparator(code: number): boolean {
   return !alnum;
 }
 
-/** Call-IDs of which this one is the other plus a separated prefix or suffix ("abc@host" -> "abc@host_1", "b2b-abc@host"). */
-function linkByCallIdShape(links: LegLinks, callIds: readonly string[], byId: ReadonlyMap<string, number>): void {
-  // a part can only be a Call-ID of the capture if some Call-ID is that long
-  const lengths = new Set<number>();
-  for (const id of callIds) lengths.add(id.length);
-  for (let call = 0; call < callIds.length; call++) {
-    const id = callIds[call]!;
-    for (let i = MIN_RELATED_CALL_ID; i < id.length - 1; i++) {
-      if (!isSeparator(id.charCodeAt(i)) || !lengths.has(i)) continue;
-      const base = byId.get(id.slice(0, i));
-      if (base !== undefined) links.link(base, call, 'Call-ID prefix', false);
+/** Step of the rolling hashes of Call-ID parts (the FNV prime). */
+const HASH_STEP = 0x01000193;
+
+/** A rolling hash with one more character. */
+function hashStep(hash: number, code: number): number {
+  return (Math.imul(hash, HASH_STEP) + code) | 0;
+}
+
+/** Spreads a rolling hash's bits over its low ones, which pick its slot (MurmurHash3's finalizer). */
+function slotOf(hash: number, mask: number): number {
+  let h = hash ^ (hash >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h & mask;
+}
+
+/**
+ * Every Call-ID by its polynomial hash, in an open-addressing table. The hash of any part of a
+ * Call-ID follows from the hashes of its prefixes (as in Rabin-Karp: h(s[a, b)) =
+ * h(s[0, b)) - h(s[0, a)) * STEP^(b - a), in 32-bit arithmetic), so each part is looked up
+ * without cutting it out of the Call-ID.
+ */
+class CallIdTable {
+  /** Call index + 1 per slot, 0 for an empty one. */
+  private readonly calls: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+
+  constructor(private readonly callIds: readonly string[]) {
+    let size = 16;
+    while (size < callIds.length * 2) size *= 2;
+    this.calls = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    this.mask = size - 1;
+    // the last call first: a lookup finds the latest of equal Call-IDs, as a map of Call-IDs would
+    for (let call = callIds.length - 1; call >= 0; call--) this.enter(call, hashOf(callIds[call]!));
+  }
+
+  private enter(call: number, hash: number): void {
+    let slot = slotOf(hash, this.mask);
+    while (this.calls[slot] !== 0) slot = (slot + 1) & this.mask;
+    this.calls[slot] = call + 1;
+    this.hashes[slot] = hash;
+  }
+
+  /** The call with this Call-ID, or NONE. */
+  callOf(id: string): number {
+    return this.find(id, 0, id.length, hashOf(id));
+  }
+
+  /** The call whose Call-ID is id[start, end), given that part's hash, or NONE. */
+  find(id: string, start: number, end: number, hash: number): number {
+    for (let slot = slotOf(hash, this.mask); this.calls[slot] !== 0; slot = (slot + 1) & this.mask) {
+      if (this.hashes[slot] !== hash) continue;
+      const call = this.calls[slot]! - 1;
+      if (isPart(this.callIds[call]!, id, start, end)) return call;
     }
-    for (let i = 1; i < id.length - MIN_RELATED_CALL_ID; i++) {
-      if (!isSeparator(id.charCodeAt(i)) || !lengths.has(id.length - i - 1)) continue;
-      const base = byId.get(id.slice(i + 1));
-      if (base !== undefined) links.link(base, call, 'Call-ID suffix', false);
+    return NONE;
+  }
+}
+
+function hashOf(id: string): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = hashStep(hash, id.charCodeAt(i));
+  return hash;
+}
+
+/** Whether `whole` is id[start, end). */
+function isPart(whole: string, id: string, start: number, end: number): boolean {
+  if (whole.length !== end - start) return false;
+  for (let i = 0; i < whole.length; i++) if (whole.charCodeAt(i) !== id.charCodeAt(start + i)) return false;
+  return true;
+}
+
+/**
+ * Links the calls whose Call-ID is another's plus a separated prefix or suffix ("abc@host" ->
+ * "abc@host_1", "b2b-abc@host"). Each call is one call of linkCall: a function called for every
+ * call is optimised as soon as it is hot, where one loop over every call would run interpreted
+ * until on-stack replacement, a large part of a single pass.
+ */
+class ShapeLinker {
+  /** lengths[n] is 1 when some Call-ID has n characters: only a part that long can be a Call-ID of the capture. */
+  private readonly lengths: Uint8Array;
+  /** prefixHashes[i]: the hash of id[0, i) of the Call-ID at hand. */
+  private readonly prefixHashes: Int32Array;
+  /** powers[n]: HASH_STEP^n. */
+  private readonly powers: Int32Array;
+
+  constructor(
+    private readonly callIds: readonly string[],
+    private readonly table: CallIdTable,
+  ) {
+    let longest = 0;
+    for (const id of callIds) longest = Math.max(longest, id.length);
+    this.lengths = new Uint8Array(longest + 1);
+    for (const id of callIds) this.lengths[id.length] = 1;
+    this.prefixHashes = new Int32Array(longest + 1);
+    this.powers = new Int32Array(longest + 1);
+    this.powers[0] = 1;
+    for (let n = 1; n <= longest; n++) this.powers[n] = Math.imul(this.powers[n - 1]!, HASH_STEP);
+  }
+
+  linkCall(links: LegLinks, call: number): void {
+    const { lengths, prefixHashes, powers } = this;
+    const id = this.callIds[call]!;
+    const length = id.length;
+    let hash = 0;
+    for (let i = 0; i < length; i++) prefixHashes[i + 1] = hash = hashStep(hash, id.charCodeAt(i));
+    // prefixes id[0, i) followed by a separator at i
+    for (let i = MIN_RELATED_CALL_ID; i < length - 1; i++) {
+      if (lengths[i] !== 1 || !isSeparator(id.charCodeAt(i))) continue;
+      const base = this.table.find(id, 0, i, prefixHashes[i]!);
+      if (base !== NONE) links.link(base, call, 'Call-ID prefix', false);
+    }
+    // suffixes id[i + 1, length) after a separator at i
+    for (let i = 1; i < length - MIN_RELATED_CALL_ID; i++) {
+      const partLength = length - i - 1;
+      if (lengths[partLength] !== 1 || !isSeparator(id.charCodeAt(i))) continue;
+      const partHash = (hash - Math.imul(prefixHashes[i + 1]!, powers[partLength]!)) | 0;
+      const base = this.table.find(id, i + 1, length, partHash);
+      if (base !== NONE) links.link(base, call, 'Call-ID suffix', false);
     }
   }
 }
@@ -146,16 +257,15 @@ export class LegEvidence {
   link(): Map<number, CallLegLink[]> {
     const callIds = this.callIds;
     const links = new LegLinks(callIds);
-    const byId = new Map<string, number>();
-    callIds.forEach((id, index) => byId.set(id, index));
+    const table = new CallIdTable(callIds);
     for (const [call, values] of this.xCallIds) {
       for (const value of values) {
-        const other = byId.get(value);
-        if (other !== undefined) links.link(other, call, 'X-Call-ID header', false);
+        const other = table.callOf(value);
+        if (other !== NONE) links.link(other, call, 'X-Call-ID header', false);
       }
     }
-    links.byKey((c) => this.xCallIds.get(c) ?? null, 'same X-Call-ID header');
-    links.byKey((c) => this.icids.get(c) ?? null, 'P-Charging-Vector icid');
+    if (this.xCallIds.size > 0) links.byKey((c) => this.xCallIds.get(c) ?? null, 'same X-Call-ID header');
+    if (this.icids.size > 0) links.byKey((c) => this.icids.get(c) ?? null, 'P-Charging-Vector icid');
     const pattern = this.options.legLinkHeader;
     if (pattern !== undefined) {
       links.byKey((c) => {
@@ -164,7 +274,8 @@ export class LegEvidence {
         return m === null ? null : [m[1] ?? m[0]];
       }, `Call-ID pattern ${pattern.source}`);
     }
-    linkByCallIdShape(links, callIds, byId);
+    const shapes = new ShapeLinker(callIds, table);
+    for (let call = 0; call < callIds.length; call++) shapes.linkCall(links, call);
     this.guess(links);
     return links.result();
   }

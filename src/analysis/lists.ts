@@ -1,7 +1,8 @@
 // The messages, transactions and dialogs of a call, read back from the lists the tracker
-// threads through the log and the states, when a call is settled.
+// threads through the log and the tables, when a call is settled.
 import { NONE, type MessageLog } from './message-log.js';
-import type { CallState, DialogState, TxnState } from './state.js';
+import { ACK } from './methods.js';
+import type { CallState, DialogTable, TxnTable } from './state.js';
 
 /** Copies of one response of a transaction: same status, To tag and (for reliable provisionals) RSeq. */
 export interface ResponseCopies {
@@ -21,27 +22,55 @@ export function sized<T>(n: number): T[] {
   return n <= PREALLOCATED_LIMIT ? new Array<T>(n) : [];
 }
 
-export function callMessages(call: CallState, log: MessageLog): number[] {
+/** What one walk over a call's messages finds: their ids, and each once, in order of appearance, the endpoints, request methods and response statuses. */
+export interface CallWalk {
+  messages: number[];
+  /** "ip:port" of every sender and receiver. */
+  endpoints: string[];
+  methods: string[];
+  statuses: number[];
+}
+
+export function walkCall(call: CallState, log: MessageLog): CallWalk {
   let n = 0;
   for (let id = call.firstMessage; id !== NONE; id = log.nextInCall(id)) n++;
-  const ids = sized<number>(n);
+  const messages = sized<number>(n);
+  // a call has a few endpoints, methods and statuses: a scan of those seen beats a set
+  const endpoints: number[] = [];
+  const methods: number[] = [];
+  const statuses: number[] = [];
   let i = 0;
-  for (let id = call.firstMessage; id !== NONE; id = log.nextInCall(id)) ids[i++] = id;
-  return ids;
+  for (let id = call.firstMessage; id !== NONE; id = log.nextInCall(id)) {
+    messages[i++] = id;
+    const src = log.srcNumber(id);
+    const dst = log.dstNumber(id);
+    if (!endpoints.includes(src)) endpoints.push(src);
+    if (!endpoints.includes(dst)) endpoints.push(dst);
+    const status = log.status(id);
+    if (status !== 0) {
+      if (!statuses.includes(status)) statuses.push(status);
+      continue;
+    }
+    const method = log.methodNumber(id);
+    if (method !== NONE && !methods.includes(method)) methods.push(method);
+  }
+  return { messages, endpoints: endpoints.map((e) => log.endpoint(e)), methods: methods.map((m) => log.methodName(m)), statuses };
 }
 
-export function callTxns(call: CallState): TxnState[] {
-  const txns = sized<TxnState>(call.txnCount);
+/** The call's transaction slots, oldest first. */
+export function callTxns(call: CallState, txns: TxnTable): number[] {
+  const slots = sized<number>(call.txnCount);
   let i = 0;
-  for (let t = call.firstTxn; t !== null; t = t.next) txns[i++] = t;
-  return txns;
+  for (let t = call.firstTxn; t !== NONE; t = txns.next(t)) slots[i++] = t;
+  return slots;
 }
 
-export function callDialogs(call: CallState): DialogState[] {
-  const dialogs = sized<DialogState>(call.dialogCount);
+/** The call's dialog slots, oldest first. */
+export function callDialogs(call: CallState, dialogs: DialogTable): number[] {
+  const slots = sized<number>(call.dialogCount);
   let i = 0;
-  for (let d = call.firstDialog; d !== null; d = d.next) dialogs[i++] = d;
-  return dialogs;
+  for (let d = call.firstDialog; d !== NONE; d = dialogs.next(d)) slots[i++] = d;
+  return slots;
 }
 
 /** A transaction's messages by kind: the request and its retransmissions, every response, the ACKs. */
@@ -51,51 +80,52 @@ export interface TxnMessages {
   ack: number[];
 }
 
-export function txnMessages(txn: TxnState, log: MessageLog): TxnMessages {
+export function txnMessages(txns: TxnTable, t: number, log: MessageLog): TxnMessages {
+  const firstRequest = txns.firstRequest(t);
+  const firstAck = txns.firstAck(t);
   let responseCount = 0;
   let ackCount = 0;
-  for (let id = txn.firstRequest; id !== NONE; id = log.nextInTransaction(id)) {
+  for (let id = firstRequest; id !== NONE; id = log.nextInTransaction(id)) {
     if (log.status(id) !== 0) responseCount++;
-    else if (id !== txn.firstRequest && isAck(txn, log, id)) ackCount++;
+    else if (id !== firstRequest && isAck(firstAck, log, id)) ackCount++;
   }
-  const out: TxnMessages = { requests: sized<number>(txn.requestCount), responses: sized<number>(responseCount), ack: sized<number>(ackCount) };
+  const out: TxnMessages = { requests: sized<number>(txns.requestCount(t)), responses: sized<number>(responseCount), ack: sized<number>(ackCount) };
   let request = 0;
   let response = 0;
   let ack = 0;
-  for (let id = txn.firstRequest; id !== NONE; id = log.nextInTransaction(id)) {
+  for (let id = firstRequest; id !== NONE; id = log.nextInTransaction(id)) {
     if (log.status(id) !== 0) out.responses[response++] = id;
-    else if (id === txn.firstRequest || !isAck(txn, log, id)) out.requests[request++] = id;
+    else if (id === firstRequest || !isAck(firstAck, log, id)) out.requests[request++] = id;
     else out.ack[ack++] = id;
   }
   return out;
 }
 
 /** A request in a transaction's list is an ACK unless it is a copy of the request (the transaction's method is never ACK). */
-function isAck(txn: TxnState, log: MessageLog, id: number): boolean {
-  return txn.firstAck !== null && id >= txn.firstAck && log.method(id) === 'ACK';
+function isAck(firstAck: number, log: MessageLog, id: number): boolean {
+  return firstAck !== NONE && id >= firstAck && log.methodNumber(id) === ACK;
 }
 
 /** The request and its retransmissions. */
-export function requestCopies(txn: TxnState, log: MessageLog): number[] {
-  return txnMessages(txn, log).requests;
+export function requestCopies(txns: TxnTable, t: number, log: MessageLog): number[] {
+  return txnMessages(txns, t, log).requests;
 }
 
 /** Every response, retransmissions included. */
-export function responses(txn: TxnState, log: MessageLog): number[] {
-  return txnMessages(txn, log).responses;
+export function responses(txns: TxnTable, t: number, log: MessageLog): number[] {
+  return txnMessages(txns, t, log).responses;
 }
 
 /** Whether some distinct response of the transaction has a status the test accepts. */
-export function hasResponseWith(txn: TxnState, log: MessageLog, test: (status: number) => boolean): boolean {
-  for (let c = txn.lastFirstCopy ?? NONE; c !== NONE; c = log.previousFirstCopy(c)) if (test(log.status(c))) return true;
+export function hasResponseWith(txns: TxnTable, t: number, log: MessageLog, test: (status: number) => boolean): boolean {
+  for (let c = txns.lastFirstCopy(t); c !== NONE; c = log.previousFirstCopy(c)) if (test(log.status(c))) return true;
   return false;
 }
 
 /** The distinct responses, each with its copies, in order of their first copies. */
-export function responseCopies(txn: TxnState, log: MessageLog): ResponseCopies[] {
+export function responseCopies(txns: TxnTable, t: number, log: MessageLog): ResponseCopies[] {
   const groups: ResponseCopies[] = [];
-  if (txn.firstResponse === null) return groups;
-  for (let id = txn.firstResponse; id !== NONE; id = log.nextInTransaction(id)) {
+  for (let id = txns.firstResponse(t); id !== NONE; id = log.nextInTransaction(id)) {
     const status = log.status(id);
     if (status === 0) continue;
     const first = log.retransmissionOf(id);

@@ -2,30 +2,39 @@
 // call's `media` and for guessing B2BUA legs. Codec lists and addresses are shared between
 // calls, and nothing refers into a message's SDP text.
 import type { SdpMedia } from '../model.js';
-import { Interner } from './message-log.js';
+import { detached, Interner } from './message-log.js';
 
 /** Distinct lists kept for sharing before starting over (sharing is never needed). */
 const SHARED_LIST_LIMIT = 1 << 12;
 /** Lists with the same first value compared before giving up on sharing. */
 const CANDIDATES_LIMIT = 16;
 
-/**
- * A string of its own: joining parts copies their characters, where a slice or a
- * concatenation would keep the message's whole SDP text alive.
- */
-function copied(s: string): string {
-  return s.length < 2 ? s : [s.slice(0, 1), s.slice(1)].join('');
-}
-
 /** The o= line without its session version (which changes with every new offer): one key per SDP sender, else the source address. */
 export function sdpSenderKey(origin: string | null, src: string): string {
   if (origin === null) return src;
   // the fields are separated by single spaces: drop the third (<sess-version>, RFC 4566 §5.2)
-  const first = origin.indexOf(' ');
-  const second = first < 0 ? -1 : origin.indexOf(' ', first + 1);
-  if (second < 0) return copied(origin);
+  const second = secondSpace(origin);
+  if (second < 0) return detached(origin);
   const third = origin.indexOf(' ', second + 1);
-  return third < 0 ? copied(origin.slice(0, second)) : [origin.slice(0, second), origin.slice(third)].join('');
+  return third < 0 ? detached(origin.slice(0, second)) : [origin.slice(0, second), origin.slice(third)].join('');
+}
+
+function secondSpace(origin: string): number {
+  const first = origin.indexOf(' ');
+  return first < 0 ? -1 : origin.indexOf(' ', first + 1);
+}
+
+/** Whether sdpSenderKey(origin, src) would be `key`, without making that key. */
+export function isSenderKey(key: string, origin: string | null, src: string): boolean {
+  if (origin === null) return key === src;
+  const second = secondSpace(origin);
+  if (second < 0) return key === origin;
+  const third = origin.indexOf(' ', second + 1);
+  const tail = third < 0 ? 0 : origin.length - third;
+  if (key.length !== second + tail) return false;
+  for (let i = 0; i < second; i++) if (key.charCodeAt(i) !== origin.charCodeAt(i)) return false;
+  for (let i = 0; i < tail; i++) if (key.charCodeAt(second + i) !== origin.charCodeAt(third + i)) return false;
+  return true;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -33,6 +42,25 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Everything of a media description but its port and direction. */
+function sameShape(a: SdpMedia, b: SdpMedia): boolean {
+  return a.media === b.media && a.proto === b.proto && sameList(a.formats, b.formats) && sameList(a.codecs, b.codecs);
+}
+
+/** Whether two SDP bodies describe the same media: a retransmission, or a re-offer that changes nothing. */
+export function sameMedia(a: readonly SdpMedia[], b: readonly SdpMedia[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.port !== y.port || x.direction !== y.direction || x.address !== y.address || !sameShape(x, y)) return false;
+  }
+  return true;
+}
+
+/** Media descriptions made lately whose parts the next ones may share without a lookup. */
+const RECENT_MEDIA = 4;
 
 /**
  * Copies of SDP media that share their repeated parts: codec and format lists, media types,
@@ -43,6 +71,9 @@ export class MediaInterner {
   /** Lists by their first value (or "" when empty), each a few candidates compared in full. */
   private lists = new Map<string, (readonly string[])[]>();
   private listCount = 0;
+  /** The last media made, oldest replaced first: most of a capture's offers and answers repeat one of them but for the port. */
+  private readonly recent: SdpMedia[] = [];
+  private nextRecent = 0;
 
   list(values: readonly string[]): readonly string[] {
     const key = values[0] ?? '';
@@ -66,7 +97,12 @@ export class MediaInterner {
   }
 
   private one(m: SdpMedia): SdpMedia {
-    return {
+    for (const r of this.recent) {
+      if (!sameShape(r, m)) continue;
+      const address = m.address === r.address ? r.address : this.strings.intern(m.address);
+      return { media: r.media, port: m.port, proto: r.proto, formats: r.formats, codecs: r.codecs, address, direction: m.direction };
+    }
+    const made: SdpMedia = {
       media: this.strings.intern(m.media),
       port: m.port,
       proto: this.strings.intern(m.proto),
@@ -75,5 +111,8 @@ export class MediaInterner {
       address: this.strings.intern(m.address),
       direction: m.direction,
     };
+    this.recent[this.nextRecent] = made;
+    this.nextRecent = (this.nextRecent + 1) % RECENT_MEDIA;
+    return made;
   }
 }

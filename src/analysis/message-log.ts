@@ -6,6 +6,7 @@
 // every call with a message on it has been settled.
 import type { SipTransport, Timestamp } from '../model.js';
 import { formatTimestamp } from '../timefmt.js';
+import { KNOWN_METHODS } from './methods.js';
 
 /** The value of an id column that points nowhere (no transaction, no next message, no tag). */
 export const NONE = -1;
@@ -13,12 +14,28 @@ export const NONE = -1;
 /** Distinct values an Interner keeps before it starts over: sharing saves memory, it is never needed. */
 const INTERNED_LIMIT = 1 << 16;
 
+/** V8 makes a substring of this many characters or more a view of its parent (a "sliced string"), shorter ones copies. */
+const SLICED_FROM = 13;
+
+/**
+ * A string of its own, for what the analysis keeps: the decoder cuts most fields out of the
+ * message's header block, and a substring, or a concatenation, keeps the whole block alive.
+ * Joining parts copies their characters.
+ */
+export function detached(s: string): string {
+  return s.length < SLICED_FROM ? s : [s.slice(0, 1), s.slice(1)].join('');
+}
+
+export function detachedOrNull(s: string | null): string | null {
+  return s === null ? null : detached(s);
+}
+
 /**
  * Shares one string object between equal values that many messages repeat (methods,
- * sent-by, reason phrases, URIs): each message's copy is then garbage. Values unique to one
- * transaction or call (branches, Call-IDs) are not interned: that would only add a map entry
- * each. Forgets everything once it holds INTERNED_LIMIT values, so that a capture of ever new
- * values does not grow it without bound.
+ * sent-by, reason phrases, URIs): each message's copy is then garbage, and the value kept is
+ * detached from its message. Values unique to one transaction or call (branches, Call-IDs) are
+ * not interned: that would only add a map entry each. Forgets everything once it holds
+ * INTERNED_LIMIT values, so that a capture of ever new values does not grow it without bound.
  */
 export class Interner {
   private readonly strings = new Map<string, string>();
@@ -30,8 +47,9 @@ export class Interner {
     const known = this.strings.get(s);
     if (known !== undefined) return known;
     if (this.strings.size >= INTERNED_LIMIT) this.strings.clear();
-    this.strings.set(s, s);
-    return s;
+    const own = detached(s);
+    this.strings.set(own, own);
+    return own;
   }
 }
 
@@ -39,6 +57,16 @@ export class Interner {
 export class StringTable {
   private readonly numbers = new Map<string, number>();
   private readonly values: string[] = [];
+
+  /** `known` get the first numbers, in their order. */
+  constructor(known: readonly string[] = []) {
+    for (const s of known) this.number(s);
+  }
+
+  /** The number of a string in the table, else NONE. */
+  find(s: string): number {
+    return this.numbers.get(s) ?? NONE;
+  }
 
   number(s: string): number {
     let n = this.numbers.get(s);
@@ -53,6 +81,33 @@ export class StringTable {
   value(n: number): string {
     return this.values[n]!;
   }
+}
+
+/** Times kept by MessageLog.timeText for reuse (a power of two). */
+const TIME_MEMO_SIZE = 16;
+
+/** The character code of digit `place` (1, 10, 100 ...) of n. */
+function digitCode(n: number, place: number): number {
+  return 48 + (Math.floor(n / place) % 10);
+}
+
+/**
+ * formatTimestamp's text, made as one flat string: formatTimestamp joins the second and its
+ * fraction, and a joined string is two or three objects where this is one. Covers ten-digit
+ * seconds (2001 to 2286) with 3, 6 or 9 decimals; any other timestamp is formatTimestamp's.
+ */
+export function epochText(sec: number, nsec: number, digits: number): string {
+  if (sec < 1e9 || sec >= 1e10 || !Number.isInteger(sec) || !Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9 || (digits !== 3 && digits !== 6 && digits < 9)) {
+    return formatTimestamp({ sec, nsec, digits });
+  }
+  const s0 = digitCode(sec, 1e9), s1 = digitCode(sec, 1e8), s2 = digitCode(sec, 1e7), s3 = digitCode(sec, 1e6), s4 = digitCode(sec, 1e5);
+  const s5 = digitCode(sec, 1e4), s6 = digitCode(sec, 1e3), s7 = digitCode(sec, 100), s8 = digitCode(sec, 10), s9 = digitCode(sec, 1);
+  const f0 = digitCode(nsec, 1e8), f1 = digitCode(nsec, 1e7), f2 = digitCode(nsec, 1e6);
+  if (digits === 3) return String.fromCharCode(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, 0x2e, f0, f1, f2);
+  const f3 = digitCode(nsec, 1e5), f4 = digitCode(nsec, 1e4), f5 = digitCode(nsec, 1e3);
+  if (digits === 6) return String.fromCharCode(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, 0x2e, f0, f1, f2, f3, f4, f5);
+  const f6 = digitCode(nsec, 100), f7 = digitCode(nsec, 10), f8 = digitCode(nsec, 1);
+  return String.fromCharCode(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, 0x2e, f0, f1, f2, f3, f4, f5, f6, f7, f8);
 }
 
 const TRANSPORTS: readonly SipTransport[] = ['UDP', 'TCP', 'SCTP', 'TLS', 'WS', 'WSS'];
@@ -92,7 +147,8 @@ class Page {
 /** Per-message columns, indexed by message id. */
 export class MessageLog {
   private readonly pages: (Page | null)[] = [];
-  private readonly methods = new StringTable();
+  /** Request methods, numbered as methods.ts says. */
+  private readonly methods = new StringTable(KNOWN_METHODS);
   private readonly endpoints = new StringTable();
   /** RSeq (RFC 3262) of the reliable provisional responses, by message id: few messages have one. */
   private readonly rseqs = new Map<number, number>();
@@ -102,6 +158,9 @@ export class MessageLog {
   latest = 0;
   /** One past the highest message id added. */
   length = 0;
+  /** The last times written, by message id modulo TIME_MEMO_SIZE: settling a call writes the same few messages' times several times. */
+  private readonly memoIds = new Int32Array(TIME_MEMO_SIZE).fill(NONE);
+  private readonly memoTexts: string[] = new Array<string>(TIME_MEMO_SIZE).fill('');
 
   /** Seconds of a timestamp on this log's time base. */
   secondsOf(ts: Timestamp): number {
@@ -131,10 +190,29 @@ export class MessageLog {
 
   /** The message's facts are no longer needed (its call is settled, or it has none). */
   release(id: number): void {
-    const n = id >>> PAGE_BITS;
-    const page = this.pages[n]!;
     if (this.rseqs.size > 0) this.rseqs.delete(id);
-    page.live--;
+    this.releaseOnPage(id >>> PAGE_BITS, 1);
+  }
+
+  /** Releases a call's messages, the list from `first` along nextInCall: page by page, as a call's messages mostly share one. */
+  releaseCall(first: number): void {
+    let page = first >>> PAGE_BITS;
+    let count = 0;
+    for (let id = first; id !== NONE; id = this.nextInCall(id)) {
+      if (this.rseqs.size > 0) this.rseqs.delete(id);
+      if (id >>> PAGE_BITS !== page) {
+        this.releaseOnPage(page, count);
+        page = id >>> PAGE_BITS;
+        count = 0;
+      }
+      count++;
+    }
+    this.releaseOnPage(page, count);
+  }
+
+  private releaseOnPage(n: number, count: number): void {
+    const page = this.pages[n]!;
+    page.live -= count;
     if (page.live === 0 && page.added === PAGE_SIZE) this.pages[n] = null;
   }
 
@@ -165,7 +243,14 @@ export class MessageLog {
 
   /** The message's time as the model writes it: epoch seconds with the capture's digits. */
   timeText(id: number): string {
-    return formatTimestamp(this.timestamp(id));
+    const slot = id & (TIME_MEMO_SIZE - 1);
+    if (this.memoIds[slot] === id) return this.memoTexts[slot]!;
+    const p = this.page(id);
+    const i = id & PAGE_MASK;
+    const text = epochText(p.epochSeconds[i]!, p.nanoseconds[i]!, p.digits[i]!);
+    this.memoIds[slot] = id;
+    this.memoTexts[slot] = text;
+    return text;
   }
 
   /** Status code of a response, 0 for a request. */
@@ -174,8 +259,22 @@ export class MessageLog {
   }
 
   method(id: number): string | null {
-    const n = this.page(id).method[id & PAGE_MASK]!;
+    const n = this.methodNumber(id);
     return n === NONE ? null : this.methods.value(n);
+  }
+
+  /** The number of a request's method in the log's table (equal numbers, equal methods), NONE for a response. */
+  methodNumber(id: number): number {
+    return this.page(id).method[id & PAGE_MASK]!;
+  }
+
+  methodName(n: number): string {
+    return this.methods.value(n);
+  }
+
+  /** The number of a method the log has seen (or a well-known one), else NONE. */
+  methodNumberOf(method: string): number {
+    return this.methods.find(method);
   }
 
   /** The endpoint numbers: equal numbers, equal "ip:port". */

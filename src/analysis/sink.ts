@@ -3,6 +3,7 @@
 // capture decides (anomaly ids, the calls' anomaly lists, legs, statistics). A sink may store
 // them at once (the server) or collect them into one Analysis (AnalysisCollector).
 import type { Analysis, Anomaly, Call, CallLegLink, Dialog, Registration, SipStats, Transaction } from '../model.js';
+import { NONE } from './message-log.js';
 
 /** A message's place in the analysis, known once the message has been added. */
 export interface MessageLink {
@@ -44,6 +45,47 @@ export interface AnalysisSink {
   end(end: AnalysisEnd): void;
 }
 
+/** Field count of a message's place in PlaceColumns: transaction, dialog, retransmissionOf. */
+const PLACE_FIELDS = 3;
+/** Messages per page of PlaceColumns (a power of two). */
+const PLACE_PAGE_SHIFT = 12;
+const PLACE_PAGE_MASK = (1 << PLACE_PAGE_SHIFT) - 1;
+
+/**
+ * Each message's place as three numbers (NONE for null), until the end turns them into the
+ * Analysis's objects: a capture's worth of small objects would otherwise live through the
+ * whole analysis, copied by every garbage collection. Pages are added, never replaced.
+ */
+class PlaceColumns {
+  private readonly pages: Int32Array[] = [];
+  /** One past the highest message id placed. */
+  private length = 0;
+
+  set(id: number, transaction: number, dialog: number, retransmissionOf: number): void {
+    const n = id >>> PLACE_PAGE_SHIFT;
+    while (this.pages.length <= n) this.pages.push(new Int32Array(PLACE_FIELDS << PLACE_PAGE_SHIFT).fill(NONE));
+    const page = this.pages[n]!;
+    const at = (id & PLACE_PAGE_MASK) * PLACE_FIELDS;
+    page[at] = transaction;
+    page[at + 1] = dialog;
+    page[at + 2] = retransmissionOf;
+    if (id >= this.length) this.length = id + 1;
+  }
+
+  links(): MessageLink[] {
+    const links: MessageLink[] = [];
+    for (let id = 0; id < this.length; id++) {
+      const page = this.pages[id >>> PLACE_PAGE_SHIFT]!;
+      const at = (id & PLACE_PAGE_MASK) * PLACE_FIELDS;
+      const transaction = page[at]!;
+      const dialog = page[at + 1]!;
+      const first = page[at + 2]!;
+      links.push({ transaction: transaction === NONE ? null : transaction, dialog: dialog === NONE ? null : dialog, retransmissionOf: first === NONE ? null : first });
+    }
+    return links;
+  }
+}
+
 /** Builds the whole Analysis in memory. */
 export class AnalysisCollector implements AnalysisSink {
   private readonly calls: Call[] = [];
@@ -51,11 +93,16 @@ export class AnalysisCollector implements AnalysisSink {
   private readonly dialogs: Dialog[] = [];
   private readonly registrations: { index: number; registration: Registration }[] = [];
   private readonly anomalies: Anomaly[] = [];
-  private readonly links: MessageLink[] = [];
+  private readonly places = new PlaceColumns();
   private result: Analysis | null = null;
 
   link(id: number, link: MessageLink): void {
-    this.links[id] = link;
+    this.places.set(id, link.transaction ?? NONE, link.dialog ?? NONE, link.retransmissionOf ?? NONE);
+  }
+
+  /** link() with the place as numbers, NONE for null (StreamingAnalyzer.place). */
+  place(id: number, transaction: number, dialog: number, retransmissionOf: number): void {
+    this.places.set(id, transaction, dialog, retransmissionOf);
   }
 
   call(r: CallResult): void {
@@ -75,8 +122,6 @@ export class AnalysisCollector implements AnalysisSink {
     const anomalies = Array.from(provisionalOf, (provisional, id) => Object.assign(this.anomalies[provisional]!, { id }));
     for (const [index, ids] of e.callAnomalies) this.calls[index]!.anomalies = ids;
     for (const [index, legs] of e.legs) this.calls[index]!.legs = legs;
-    const links = this.links;
-    for (let id = 0; id < links.length; id++) links[id] ??= { transaction: null, dialog: null, retransmissionOf: null };
     this.result = {
       transactions: this.transactions,
       dialogs: this.dialogs,
@@ -84,7 +129,7 @@ export class AnalysisCollector implements AnalysisSink {
       registrations: this.registrations.sort((a, b) => a.index - b.index).map((r) => r.registration),
       anomalies,
       stats: e.stats,
-      messageLinks: links,
+      messageLinks: this.places.links(),
     };
   }
 

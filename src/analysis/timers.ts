@@ -38,7 +38,7 @@ export function hasTimedOut(firstCopy: number, lastCopy: number, captureEnd: num
  * Timer D (INVITE, non-2xx) and Timer K (non-INVITE): how long a client transaction stays
  * in Completed after its final response, absorbing retransmissions; zero on reliable transports.
  */
-export function completedLingers(method: string, reliable: boolean): number {
+export function completedLingers(invite: boolean, reliable: boolean): number {
   if (reliable) return 0;
-  return method === 'INVITE' ? TIMEOUT_64T1 : T4;
+  return invite ? TIMEOUT_64T1 : T4;
 }

@@ -2,16 +2,17 @@
 // (RFC 3261 §17.1.1.2 / §17.1.2.2 state machines, judged from the client's side).
 import type { Transaction, TransactionState } from '../model.js';
 import { requestCopies, sized, txnMessages } from './lists.js';
-import type { MessageLog } from './message-log.js';
-import type { TxnState } from './state.js';
+import { NONE, type MessageLog } from './message-log.js';
+import { INVITE } from './methods.js';
+import type { TxnTable } from './state.js';
 import { completedLingers, hasTimedOut, reached } from './timers.js';
 
 /** Whether a transaction without a final response counts as timed out when the capture ends at `end`. */
-export function isTimedOut(txn: TxnState, log: MessageLog, end: number): boolean {
-  if (txn.final !== null) return false;
-  const first = log.time(txn.firstRequest);
-  const last = log.time(txn.lastRequest);
-  return hasTimedOut(first, last, end, txn.method === 'INVITE' && txn.hasResponses);
+export function isTimedOut(txns: TxnTable, t: number, log: MessageLog, end: number): boolean {
+  if (txns.final(t) !== NONE) return false;
+  const first = log.time(txns.firstRequest(t));
+  const last = log.time(txns.lastRequest(t));
+  return hasTimedOut(first, last, end, txns.method(t) === INVITE && txns.firstResponse(t) !== NONE);
 }
 
 /**
@@ -19,16 +20,18 @@ export function isTimedOut(txn: TxnState, log: MessageLog, end: number): boolean
  * (§17.1.1.2); otherwise completed, and terminated once Timer D (INVITE) or Timer K
  * (non-INVITE) would have run out before the capture's end.
  */
-export function transactionState(txn: TxnState, log: MessageLog, end: number): TransactionState {
-  if (txn.final === null) return isTimedOut(txn, log, end) ? 'timed-out' : 'pending';
-  if (txn.method === 'INVITE' && txn.finalStatus! < 300) return 'terminated';
-  return reached(end - log.time(txn.final), completedLingers(txn.method, txn.reliable)) ? 'terminated' : 'completed';
+export function transactionState(txns: TxnTable, t: number, log: MessageLog, end: number): TransactionState {
+  const final = txns.final(t);
+  if (final === NONE) return isTimedOut(txns, t, log, end) ? 'timed-out' : 'pending';
+  const invite = txns.method(t) === INVITE;
+  if (invite && txns.finalStatus(t) < 300) return 'terminated';
+  return reached(end - log.time(final), completedLingers(invite, txns.reliable(t))) ? 'terminated' : 'completed';
 }
 
 /** Seconds between successive copies of the request, rounded to the microsecond. */
-export function retransmitIntervals(txn: TxnState, log: MessageLog): number[] {
-  if (txn.requestCount === 1) return [];
-  const copies = requestCopies(txn, log);
+export function retransmitIntervals(txns: TxnTable, t: number, log: MessageLog): number[] {
+  if (txns.requestCount(t) === 1) return [];
+  const copies = requestCopies(txns, t, log);
   const intervals = sized<number>(copies.length - 1);
   for (let i = 1; i < copies.length; i++) {
     intervals[i - 1] = Math.round((log.time(copies[i]!) - log.time(copies[i - 1]!)) * 1e6) / 1e6;
@@ -36,27 +39,33 @@ export function retransmitIntervals(txn: TxnState, log: MessageLog): number[] {
   return intervals;
 }
 
-export function toTransaction(txn: TxnState, log: MessageLog, end: number): Transaction {
-  const { requests, responses, ack } = txnMessages(txn, log);
+/** The model's final status of a transaction: null without a final response. */
+export function finalStatusOf(txns: TxnTable, t: number): number | null {
+  return txns.final(t) === NONE ? null : txns.finalStatus(t);
+}
+
+export function toTransaction(txns: TxnTable, t: number, callId: string, dialogId: number | null, log: MessageLog, end: number): Transaction {
+  const { requests, responses, ack } = txnMessages(txns, t, log);
+  const final = txns.final(t);
   return {
-    id: txn.id,
-    callId: txn.call.callId,
-    method: txn.method,
-    cseq: txn.cseq,
-    branch: txn.branch,
-    sentBy: txn.sentBy,
-    inDialog: txn.inDialog,
+    id: txns.id(t),
+    callId,
+    method: log.methodName(txns.method(t)),
+    cseq: txns.cseq(t),
+    branch: txns.branch(t),
+    sentBy: txns.sentBy(t),
+    inDialog: txns.inDialog(t),
     requests,
     responses,
     ack,
-    ackFor: txn.ackFor,
-    finalStatus: txn.finalStatus,
-    finalResponse: txn.final,
-    startTime: log.timeText(txn.firstRequest),
-    finalTime: txn.final === null ? null : log.timeText(txn.final),
-    state: transactionState(txn, log, end),
-    retransmissions: txn.retransmissions,
-    retransmitIntervals: retransmitIntervals(txn, log),
-    dialog: txn.dialog?.id ?? null,
+    ackFor: txns.ackFor(t),
+    finalStatus: final === NONE ? null : txns.finalStatus(t),
+    finalResponse: final === NONE ? null : final,
+    startTime: log.timeText(txns.firstRequest(t)),
+    finalTime: final === NONE ? null : log.timeText(final),
+    state: transactionState(txns, t, log, end),
+    retransmissions: txns.retransmissions(t),
+    retransmitIntervals: retransmitIntervals(txns, t, log),
+    dialog: dialogId,
   };
 }

@@ -113,7 +113,9 @@ export class PcapReader implements RecordReader {
       this.emitter.packet(
         this.timestamp(sec, frac),
         this.linkType,
-        buf.subarray(pos + RECORD_HEADER_LENGTH, next),
+        buf,
+        pos + RECORD_HEADER_LENGTH,
+        next,
         len,
         base + pos,
         0,

@@ -273,7 +273,7 @@ export class PcapngReader implements RecordReader {
     const comment = optionsStart < blockEnd ? readComments(buf, optionsStart, blockEnd, le)?.join('\n') : undefined;
     const ts = unitsToTimestamp(iface.unit, u32(buf, pos + 12, le), u32(buf, pos + 16, le));
     this.lastTs = ts;
-    this.emitter.packet(ts, iface.linkType, buf.subarray(dataStart, dataStart + caplen), u32(buf, pos + 24, le), base + pos, interfaceId, comment);
+    this.emitter.packet(ts, iface.linkType, buf, dataStart, dataStart + caplen, u32(buf, pos + 24, le), base + pos, interfaceId, comment);
   }
 
   /**
@@ -293,7 +293,7 @@ export class PcapngReader implements RecordReader {
     const last = this.lastTs;
     const ts: Timestamp = last === null ? { sec: 0, nsec: 0, digits: iface.unit.digits } : { sec: last.sec, nsec: last.nsec, digits: last.digits };
     this.lastTs = ts;
-    this.emitter.packet(ts, iface.linkType, buf.subarray(pos + 12, pos + 12 + caplen), origLength, base + pos, 0, undefined);
+    this.emitter.packet(ts, iface.linkType, buf, pos + 12, pos + 12 + caplen, origLength, base + pos, 0, undefined);
   }
 
   /** Looks for the next block: a known type whose leading and trailing lengths agree. */

@@ -40,7 +40,7 @@ async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> 
       return await readChunks(freshChunks(file, Buffer.from(buffer.subarray(0, length))), h);
     }
     const progress = new ProgressCounter(h);
-    const parser = new CaptureParser({ packet: (p) => h.packet(p), warning: (w) => h.warning(w) });
+    const parser = new CaptureParser(forwarding(h, null));
     while (length > 0) {
       progress.add(length);
       parser.push(buffer.subarray(0, length));
@@ -80,13 +80,7 @@ async function* freshChunks(file: FileHandle, first: Buffer): AsyncGenerator<Buf
 async function readChunks(chunks: AsyncIterator<Buffer>, h: CaptureHandlers): Promise<CaptureInfo> {
   const progress = new ProgressCounter(h);
   const packets = { count: 0 };
-  const parser = new CaptureParser({
-    packet(p) {
-      packets.count = p.frame;
-      h.packet(p);
-    },
-    warning: (w) => h.warning(w),
-  });
+  const parser = new CaptureParser(forwarding(h, packets));
   try {
     const head = await firstBytes(chunks, 2);
     if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
@@ -108,6 +102,26 @@ async function readChunks(chunks: AsyncIterator<Buffer>, h: CaptureHandlers): Pr
   } finally {
     await chunks.return?.(undefined);
   }
+}
+
+/**
+ * Handlers for a CaptureParser that pass packets and warnings on to h (packetRange too, when h
+ * has it) and count the packets in `counted`; progress is left out, as it is counted here in
+ * bytes of the source.
+ */
+function forwarding(h: CaptureHandlers, counted: { count: number } | null): CaptureHandlers {
+  const packetRange = h.packetRange;
+  return {
+    packet(p) {
+      if (counted !== null) counted.count = p.frame;
+      h.packet(p);
+    },
+    packetRange: packetRange === undefined ? undefined : (p, buf, start, end) => {
+      if (counted !== null) counted.count = p.frame;
+      packetRange.call(h, p, buf, start, end);
+    },
+    warning: (w) => h.warning(w),
+  };
 }
 
 /** Accepts Buffers, strings and plain Uint8Arrays (web streams) alike, without copying Buffers. */

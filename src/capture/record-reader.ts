@@ -2,10 +2,18 @@
 // sections, the link types and comments for CaptureInfo, and the damage bookkeeping that
 // turns "this record is broken, skipped to there" into one warning.
 import type { DecodeWarning, RawPacket, Timestamp } from '../model.js';
+import { viewOf } from '../buffer-calls.js';
 
 export interface CaptureHandlers {
   /** `p.data` is a view valid only during the call. */
   packet(p: RawPacket): void;
+  /**
+   * For the decoding pipeline, optional: when present it receives every packet in place of
+   * `packet`, with the packet's bytes as buf[start, end) of the reader's own buffer and `p` a
+   * description reused from packet to packet (its `data` empty); all valid only during the call.
+   * It saves a view and an object per packet.
+   */
+  packetRange?(p: RawPacket, buf: Buffer, start: number, end: number): void;
   /** Never fatal. */
   warning(w: DecodeWarning): void;
   /** Called every few MB at most. */
@@ -20,33 +28,46 @@ export class PacketEmitter {
   /** Section Header Block comments (opt_comment). */
   readonly comments: string[] = [];
 
+  /** The description packetRange receives, reused for every packet. */
+  private readonly described: RawPacket = {
+    frame: 0, ts: { sec: 0, nsec: 0, digits: 0 }, linkType: 0, data: Buffer.alloc(0), origLength: 0, truncated: false,
+    fileOffset: 0, interfaceIndex: 0, comment: undefined,
+  };
+
   constructor(private readonly handlers: CaptureHandlers) {}
 
   addLinkType(linkType: number): void {
     if (!this.linkTypes.includes(linkType)) this.linkTypes.push(linkType);
   }
 
+  /** A packet whose bytes are buf[start, end). `ts` must be a fresh object: consumers may keep it (the pipeline keeps the first and last). */
   packet(
     ts: Timestamp,
     linkType: number,
-    data: Buffer,
+    buf: Buffer,
+    start: number,
+    end: number,
     origLength: number,
     fileOffset: number,
     interfaceIndex: number,
     comment: string | undefined,
   ): void {
-    // A fresh object per packet: consumers may keep `ts` (the pipeline keeps the first and last).
-    this.handlers.packet({
-      frame: ++this.frames,
-      ts,
-      linkType,
-      data,
-      origLength,
-      truncated: data.length < origLength,
-      fileOffset,
-      interfaceIndex,
-      comment,
-    });
+    const frame = ++this.frames;
+    const truncated = end - start < origLength;
+    if (this.handlers.packetRange !== undefined) {
+      const p = this.described;
+      p.frame = frame;
+      p.ts = ts;
+      p.linkType = linkType;
+      p.origLength = origLength;
+      p.truncated = truncated;
+      p.fileOffset = fileOffset;
+      p.interfaceIndex = interfaceIndex;
+      p.comment = comment;
+      this.handlers.packetRange(p, buf, start, end);
+      return;
+    }
+    this.handlers.packet({ frame, ts, linkType, data: viewOf(buf, start, end), origLength, truncated, fileOffset, interfaceIndex, comment });
   }
 
   warning(offset: number | null, packet: number | null, message: string): void {
@@ -99,7 +120,7 @@ export function u32(buf: Buffer, pos: number, le: boolean): number {
 }
 
 export function u16(buf: Buffer, pos: number, le: boolean): number {
-  return le ? buf.readUInt16LE(pos) : buf.readUInt16BE(pos);
+  return le ? buf[pos]! | (buf[pos + 1]! << 8) : (buf[pos]! << 8) | buf[pos + 1]!;
 }
 
 /**

@@ -8,6 +8,7 @@
 // Encapsulation levels (each VLAN tag, an MPLS label stack, each tunnel header) are counted
 // against maxEncapsulationDepth, so a hostile nesting cannot recurse without bound.
 import type { DecodeWarning, IpPacket, IpVersion, RawPacket } from '../model.js';
+import { uint16At, viewOf } from '../buffer-calls.js';
 import { formatIpv6, Ipv4TextCache } from './addresses.js';
 import {
   AF_INET, AF_INET6_BSD, AF_INET6_DARWIN, AF_INET6_FREEBSD,
@@ -47,6 +48,18 @@ export interface NetworkStats {
   fragmentsExpired: number;
 }
 
+/** What decodeRange hands each datagram to (the transport stage). */
+export interface DatagramSink {
+  /**
+   * One complete innermost IP datagram seen in packet `pkt`: the payload after the IP header(s)
+   * is buf[start, end), valid only during the call, as are pkt and its data.
+   */
+  datagram(
+    version: IpVersion, src: string, dst: string, protocol: number,
+    buf: Buffer, start: number, end: number, frames: number[], pkt: RawPacket,
+  ): void;
+}
+
 const DEFAULT_MAX_FRAGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_FRAGMENT_TIMEOUT_SEC = 30;
 const DEFAULT_MAX_ENCAPSULATION_DEPTH = 8;
@@ -64,6 +77,8 @@ export class NetworkDecoder {
   /** The packet being decoded and its consumer (fields, not closures: nothing is allocated per packet). */
   private packet!: RawPacket;
   private emit!: (ip: IpPacket) => void;
+  /** The consumer of decodeRange, which takes the place of emit; null for decode. */
+  private sink: DatagramSink | null = null;
   /** Frames of the reassembled datagram being decoded; null while decoding the packet itself. */
   private frames: number[] | null = null;
   /** Packets skipped because the capture's snapshot length cut them; only the first one is warned about. */
@@ -91,39 +106,52 @@ export class NetworkDecoder {
    * innermost IP datagram (0..n). ip.payload may be a view into pkt.data valid only during emit.
    */
   decode(pkt: RawPacket, emit: (ip: IpPacket) => void): void {
-    this.packet = pkt;
     this.emit = emit;
+    this.sink = null;
+    this.decodeFrame(pkt, pkt.data, 0, pkt.data.length);
+  }
+
+  /**
+   * decode for the pipeline: the packet's bytes are buf[start, end) (pkt.data is not read), and
+   * each datagram goes to `sink` as a range of a buffer, with no IpPacket and no view made.
+   */
+  decodeRange(pkt: RawPacket, buf: Buffer, start: number, end: number, sink: DatagramSink): void {
+    this.sink = sink;
+    this.decodeFrame(pkt, buf, start, end);
+  }
+
+  private decodeFrame(pkt: RawPacket, data: Buffer, start: number, end: number): void {
+    this.packet = pkt;
     this.frames = null;
     if (this.reassembler.pendingCount > 0) this.reassembler.expire(pkt.ts.sec + pkt.ts.nsec / 1e9);
 
-    const data = pkt.data;
-    const end = data.length;
+    const length = end - start;
     switch (pkt.linkType) {
       case LINKTYPE_ETHERNET:
-        this.decodeEthernet(data, 0, end, 0);
+        this.decodeEthernet(data, start, end, 0);
         return;
       case LINKTYPE_LINUX_SLL:
-        if (end < SLL_HEADER_LENGTH) return this.cutShort('Linux cooked header', SLL_HEADER_LENGTH, end);
-        this.decodeEthertype(data.readUInt16BE(SLL_PROTOCOL_OFFSET), data, SLL_HEADER_LENGTH, end, 0);
+        if (length < SLL_HEADER_LENGTH) return this.cutShort('Linux cooked header', SLL_HEADER_LENGTH, length);
+        this.decodeEthertype(uint16At(data, start + SLL_PROTOCOL_OFFSET), data, start + SLL_HEADER_LENGTH, end, 0);
         return;
       case LINKTYPE_LINUX_SLL2:
-        if (end < SLL2_HEADER_LENGTH) return this.cutShort('Linux cooked v2 header', SLL2_HEADER_LENGTH, end);
-        this.decodeEthertype(data.readUInt16BE(0), data, SLL2_HEADER_LENGTH, end, 0);
+        if (length < SLL2_HEADER_LENGTH) return this.cutShort('Linux cooked v2 header', SLL2_HEADER_LENGTH, length);
+        this.decodeEthertype(uint16At(data, start), data, start + SLL2_HEADER_LENGTH, end, 0);
         return;
       case LINKTYPE_NULL:
       case LINKTYPE_LOOP:
-        this.decodeLoopback(data, end);
+        this.decodeLoopback(data, start, end);
         return;
       case LINKTYPE_RAW:
       case LINKTYPE_RAW_BSD_12:
       case LINKTYPE_RAW_BSD_14:
-        this.decodeIpByVersion(data, 0, end, 0);
+        this.decodeIpByVersion(data, start, end, 0);
         return;
       case LINKTYPE_IPV4:
-        this.decodeIpv4(data, 0, end, 0);
+        this.decodeIpv4(data, start, end, 0);
         return;
       case LINKTYPE_IPV6:
-        this.decodeIpv6(data, 0, end, 0);
+        this.decodeIpv6(data, start, end, 0);
         return;
       default: {
         const unknown = this.counters.unknownLinkTypes;
@@ -157,17 +185,17 @@ export class NetworkDecoder {
    * BSD loopback: a 4-byte address family. NULL (0) stores it in the capturing host's byte order,
    * LOOP (108) in network order; both orders are accepted for either, as their values cannot collide.
    */
-  private decodeLoopback(buf: Buffer, end: number): void {
-    if (end < LOOPBACK_HEADER_LENGTH) return this.cutShort('loopback header', LOOPBACK_HEADER_LENGTH, end);
-    const version = loopbackFamilyVersion(buf.readUInt32LE(0)) || loopbackFamilyVersion(buf.readUInt32BE(0));
-    if (version === 4) this.decodeIpv4(buf, LOOPBACK_HEADER_LENGTH, end, 0);
-    else if (version === 6) this.decodeIpv6(buf, LOOPBACK_HEADER_LENGTH, end, 0);
+  private decodeLoopback(buf: Buffer, start: number, end: number): void {
+    if (end - start < LOOPBACK_HEADER_LENGTH) return this.cutShort('loopback header', LOOPBACK_HEADER_LENGTH, end - start);
+    const version = loopbackFamilyVersion(buf.readUInt32LE(start)) || loopbackFamilyVersion(buf.readUInt32BE(start));
+    if (version === 4) this.decodeIpv4(buf, start + LOOPBACK_HEADER_LENGTH, end, 0);
+    else if (version === 6) this.decodeIpv6(buf, start + LOOPBACK_HEADER_LENGTH, end, 0);
     else this.counters.nonIp++;
   }
 
   private decodeEthernet(buf: Buffer, offset: number, end: number, depth: number): void {
     if (end - offset < ETHERNET_HEADER_LENGTH) return this.cutShort('Ethernet header', ETHERNET_HEADER_LENGTH, end - offset);
-    this.decodeEthertype(buf.readUInt16BE(offset + 12), buf, offset + ETHERNET_HEADER_LENGTH, end, depth);
+    this.decodeEthertype(uint16At(buf, offset + 12), buf, offset + ETHERNET_HEADER_LENGTH, end, depth);
   }
 
   /** What follows an EtherType: VLAN tags (802.1Q, 802.1ad, 0x9100; stacked), then IP or MPLS; anything else is not IP. */
@@ -178,7 +206,7 @@ export class NetworkDecoder {
     while (etherType === ETHERTYPE_VLAN || etherType === ETHERTYPE_QINQ || etherType === ETHERTYPE_QINQ_LEGACY) {
       if (level >= this.maxDepth) return this.tooDeep();
       if (end - position < VLAN_TAG_LENGTH) return this.cutShort('VLAN tag', VLAN_TAG_LENGTH, end - position);
-      etherType = buf.readUInt16BE(position + 2);
+      etherType = uint16At(buf, position + 2);
       position += VLAN_TAG_LENGTH;
       level++;
     }
@@ -229,17 +257,17 @@ export class NetworkDecoder {
     const headerLength = (versionAndLength & 0x0f) * 4;
     if (headerLength < IPV4_MIN_HEADER_LENGTH) return this.malformed(`IPv4 header length ${headerLength} is below 20`);
     if (available < headerLength) return this.cutShort('IPv4 header with options', headerLength, available);
-    let totalLength = buf.readUInt16BE(offset + 2);
+    let totalLength = uint16At(buf, offset + 2);
     if (totalLength === 0) totalLength = available;
     else if (totalLength < headerLength) return this.malformed(`IPv4 total length ${totalLength} is below its header length ${headerLength}`);
     else if (totalLength > available) return this.cutShort('IPv4 datagram', totalLength, available);
 
     const protocol = buf[offset + 9]!;
-    const fragmentField = buf.readUInt16BE(offset + 6);
+    const fragmentField = uint16At(buf, offset + 6);
     const fragmentOffset = (fragmentField & 0x1fff) * 8;
     const moreFragments = (fragmentField & 0x2000) !== 0;
     if (moreFragments || fragmentOffset !== 0) {
-      const id = buf.readUInt16BE(offset + 4);
+      const id = uint16At(buf, offset + 4);
       const fragment = this.fragment;
       fragment.version = 4;
       // (src, dst, protocol, id), RFC 791 §3.2; the bytes as latin1 make a compact, exact key.
@@ -263,7 +291,7 @@ export class NetworkDecoder {
     if (available < IPV6_HEADER_LENGTH) return this.cutShort('IPv6 header', IPV6_HEADER_LENGTH, available);
     const version = buf[offset]! >> 4;
     if (version !== 6) return this.malformed(`IPv6 header says version ${version}`);
-    const payloadLength = buf.readUInt16BE(offset + 4);
+    const payloadLength = uint16At(buf, offset + 4);
     let datagramEnd = end;
     if (payloadLength !== 0) {
       if (IPV6_HEADER_LENGTH + payloadLength > available) {
@@ -302,7 +330,7 @@ export class NetworkDecoder {
         case IP_PROTOCOL_FRAGMENT: {
           if (reassembled) return this.malformed('IPv6 datagram has a second Fragment header');
           if (end - position < 8) return this.cutShort('IPv6 Fragment header', 8, end - position);
-          const offsetAndFlags = buf.readUInt16BE(position + 2);
+          const offsetAndFlags = uint16At(buf, position + 2);
           const fragmentOffset = offsetAndFlags & 0xfff8;
           const moreFragments = (offsetAndFlags & 0x0001) !== 0;
           next = buf[position]!;
@@ -394,19 +422,16 @@ export class NetworkDecoder {
         return;
     }
     const addressLength = version === 4 ? 4 : 16;
-    this.emit({
-      version,
-      src: this.formatAddress(version, addressBuf, addressOffset),
-      dst: this.formatAddress(version, addressBuf, addressOffset + addressLength),
-      protocol,
-      payload: buf.subarray(start, end),
-      frames: this.frames ?? [this.packet.frame],
-    });
+    const src = this.formatAddress(version, addressBuf, addressOffset);
+    const dst = this.formatAddress(version, addressBuf, addressOffset + addressLength);
+    const frames = this.frames ?? [this.packet.frame];
+    if (this.sink !== null) this.sink.datagram(version, src, dst, protocol, buf, start, end, frames, this.packet);
+    else this.emit({ version, src, dst, protocol, payload: viewOf(buf, start, end), frames });
   }
 
   /** What a GRE header at `start` carries (its protocol type is an EtherType), with ERSPAN's own headers. */
   private decodeGre(buf: Buffer, start: number, headerLength: number, end: number, depth: number): void {
-    const protocolType = buf.readUInt16BE(start + 2);
+    const protocolType = uint16At(buf, start + 2);
     const inner = start + headerLength;
     switch (protocolType) {
       case ETHERTYPE_TRANSPARENT_ETHERNET:
@@ -414,7 +439,7 @@ export class NetworkDecoder {
         return;
       case ETHERTYPE_ERSPAN_II: {
         // Type I has no ERSPAN header and no GRE sequence number; type II has both.
-        if ((buf.readUInt16BE(start) & GRE_SEQUENCE_PRESENT) === 0) {
+        if ((uint16At(buf, start) & GRE_SEQUENCE_PRESENT) === 0) {
           this.decodeEthernet(buf, inner, end, depth);
           return;
         }

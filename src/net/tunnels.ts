@@ -1,6 +1,7 @@
 // Header arithmetic of the encapsulations that carry SIP inside another packet: GRE, ERSPAN,
 // VXLAN and MPLS. Each function only measures a header; the decoder decides what follows.
 // Results below 0 mean the header is cut short by the end of the data.
+import { uint16At } from '../buffer-calls.js';
 import { UDP_HEADER_LENGTH, VXLAN_HEADER_LENGTH, VXLAN_UDP_PORT } from './constants.js';
 
 /** Returned when the header is cut short by the end of the data. */
@@ -27,7 +28,7 @@ const GRE_VERSION_MASK = 0x0007;
  */
 export function greHeaderLength(buf: Buffer, offset: number, end: number): number {
   if (end - offset < 4) return TRUNCATED;
-  const flags = buf.readUInt16BE(offset);
+  const flags = uint16At(buf, offset);
   if ((flags & GRE_VERSION_MASK) !== 0 || (flags & GRE_ROUTING_PRESENT) !== 0) return UNSUPPORTED;
   let length = 4;
   if (flags & GRE_CHECKSUM_PRESENT) length += 4;
@@ -90,7 +91,7 @@ export function erspanIIIFrameType(buf: Buffer, offset: number): number {
  */
 export function isVxlan(buf: Buffer, udpOffset: number, end: number): boolean {
   if (end - udpOffset < UDP_HEADER_LENGTH + VXLAN_HEADER_LENGTH) return false;
-  if (buf.readUInt16BE(udpOffset + 2) !== VXLAN_UDP_PORT) return false;
+  if (uint16At(buf, udpOffset + 2) !== VXLAN_UDP_PORT) return false;
   const flags = buf[udpOffset + UDP_HEADER_LENGTH]!;
   return (flags & 0x08) !== 0 && (flags & 0x77) === 0;
 }

@@ -1,20 +1,28 @@
 // Byte-level helpers shared by the hot-path scanner and the on-demand parsers.
 // Everything works on a Buffer with [start, end) offsets so that no string is
 // built for bytes nobody asked for.
+import { indexOfByte, utf8Of } from '../buffer-calls.js';
 
-export const SP = 0x20;
-export const HT = 0x09;
-export const CR = 0x0d;
-export const LF = 0x0a;
-export const DQUOTE = 0x22;
-export const BACKSLASH = 0x5c;
-export const COMMA = 0x2c;
-export const SEMI = 0x3b;
-export const COLON = 0x3a;
-const EQUALS = 0x3d;
-export const LAQUOT = 0x3c;
-export const RAQUOT = 0x3e;
-export const SLASH = 0x2f;
+/**
+ * Byte values. A const enum, so that the compiler writes the numbers into the code: V8 (as in
+ * Node 20) reads an exported or imported constant from its module binding, with a check, at
+ * every use, which made the byte loops half again as slow.
+ */
+export const enum Byte {
+  SP = 0x20,
+  HT = 0x09,
+  CR = 0x0d,
+  LF = 0x0a,
+  DQUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  SEMI = 0x3b,
+  COLON = 0x3a,
+  EQUALS = 0x3d,
+  LAQUOT = 0x3c,
+  RAQUOT = 0x3e,
+  SLASH = 0x2f,
+}
 
 /** ASCII lower-case table: LOWER[b] is b with A-Z mapped to a-z, every other byte unchanged. */
 export const LOWER: Uint8Array = (() => {
@@ -28,9 +36,16 @@ export function lowerBytes(text: string): Uint8Array {
   return Uint8Array.from(text.toLowerCase(), (ch) => ch.charCodeAt(0));
 }
 
-export function isWhitespace(b: number): boolean {
-  return b === SP || b === HT || b === CR || b === LF;
-}
+/**
+ * WHITESPACE[b] is 1 for SP, HT, CR and LF. The loops read this table, a constant of the
+ * module's own, rather than call a function: a call through an exported binding is checked at
+ * every iteration.
+ */
+const WHITESPACE: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const b of [Byte.SP, Byte.HT, Byte.CR, Byte.LF]) t[b] = 1;
+  return t;
+})();
 
 export function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
@@ -48,13 +63,13 @@ export function equalsIgnoreCase(buf: Buffer, start: number, end: number, lower:
 
 /** First offset in [pos, end) that is not SP, HT, CR or LF (folded lines included), or `end`. */
 export function skipWhitespace(buf: Buffer, pos: number, end: number): number {
-  while (pos < end && isWhitespace(buf[pos])) pos++;
+  while (pos < end && WHITESPACE[buf[pos]] === 1) pos++;
   return pos;
 }
 
 /** `end` moved left over trailing SP, HT, CR and LF, not below `start`. */
 export function trimEnd(buf: Buffer, start: number, end: number): number {
-  while (end > start && isWhitespace(buf[end - 1])) end--;
+  while (end > start && WHITESPACE[buf[end - 1]] === 1) end--;
   return end;
 }
 
@@ -66,8 +81,8 @@ export function skipQuoted(buf: Buffer, pos: number, end: number): number {
   pos++;
   while (pos < end) {
     const b = buf[pos];
-    if (b === BACKSLASH) pos += 2;
-    else if (b === DQUOTE) return pos + 1;
+    if (b === Byte.BACKSLASH) pos += 2;
+    else if (b === Byte.DQUOTE) return pos + 1;
     else pos++;
   }
   return end;
@@ -81,9 +96,9 @@ export function findTopLevel(buf: Buffer, pos: number, end: number, stop: number
   while (pos < end) {
     const b = buf[pos];
     if (b === stop) return pos;
-    if (b === DQUOTE) pos = skipQuoted(buf, pos, end);
-    else if (b === LAQUOT) {
-      const close = buf.indexOf(RAQUOT, pos + 1);
+    if (b === Byte.DQUOTE) pos = skipQuoted(buf, pos, end);
+    else if (b === Byte.LAQUOT) {
+      const close = indexOfByte(buf, Byte.RAQUOT, pos + 1);
       pos = close < 0 || close >= end ? end : close + 1;
     } else pos++;
   }
@@ -99,7 +114,7 @@ export function parseLeadingInt(buf: Buffer, start: number, end: number): number
   let pos = skipWhitespace(buf, start, end);
   const first = pos;
   let value = 0;
-  while (pos < end && isDigit(buf[pos])) {
+  while (pos < end && buf[pos] >= 0x30 && buf[pos] <= 0x39) {
     value = value * 10 + (buf[pos] - 0x30);
     pos++;
   }
@@ -115,7 +130,7 @@ export function parseWholeInt(buf: Buffer, start: number, end: number): number |
   let value = 0;
   for (let i = s; i < e; i++) {
     const b = buf[i];
-    if (!isDigit(b)) return null;
+    if (b < 0x30 || b > 0x39) return null;
     value = value * 10 + (b - 0x30);
   }
   return value;
@@ -131,7 +146,7 @@ export function unfold(value: string): string {
 
 /** Text of buf[start, end) as UTF-8, unfolded. */
 export function textOf(buf: Buffer, start: number, end: number): string {
-  return unfold(buf.utf8Slice(start, end));
+  return unfold(utf8Of(buf, start, end));
 }
 
 /** The content of a quoted string (RFC 3261 §25.1): without its quotes, quoted-pairs resolved. */
@@ -151,22 +166,13 @@ export function unquoteText(quoted: string): string {
   return out;
 }
 
-declare global {
-  interface Buffer {
-    /** Node's own latin1 decoder without toString's encoding lookup (present on every Buffer since Node 0.x). */
-    latin1Slice(start: number, end: number): string;
-    /** Node's own UTF-8 decoder without toString's encoding lookup. */
-    utf8Slice(start: number, end: number): string;
-  }
-}
-
 /** Where findParam / findAuthParam found a value: [start, end) in the buffer. Valid until the next call. */
 export const foundValue = { start: 0, end: 0 };
 
 /** PARAM_DELIMITER[b] is 1 for the bytes that end a parameter name or token value: ; , = and whitespace. */
 const PARAM_DELIMITER: Uint8Array = (() => {
   const t = new Uint8Array(256);
-  for (const b of [SEMI, COMMA, EQUALS, SP, HT, CR, LF]) t[b] = 1;
+  for (const b of [Byte.SEMI, Byte.COMMA, Byte.EQUALS, Byte.SP, Byte.HT, Byte.CR, Byte.LF]) t[b] = 1;
   return t;
 })();
 
@@ -183,16 +189,17 @@ function isParamDelimiter(b: number): boolean {
  * flag parameter such as `;lr`).
  */
 export function findParam(buf: Buffer, pos: number, end: number, lowerName: Uint8Array, atName = false): boolean {
+  if (!atName && firstParamValue(buf, pos, end, lowerName)) return true;
   while (pos < end) {
     if (!atName) {
       const b = buf[pos];
-      if (b === COMMA) return false;
-      if (b === DQUOTE) {
+      if (b === Byte.COMMA) return false;
+      if (b === Byte.DQUOTE) {
         pos = skipQuoted(buf, pos, end);
         continue;
       }
       pos++;
-      if (b !== SEMI) continue;
+      if (b !== Byte.SEMI) continue;
     }
     atName = false;
     const nameStart = skipWhitespace(buf, pos, end);
@@ -201,9 +208,9 @@ export function findParam(buf: Buffer, pos: number, end: number, lowerName: Uint
     let valueStart = nameEnd;
     let valueEnd = nameEnd;
     pos = skipWhitespace(buf, nameEnd, end);
-    if (pos < end && buf[pos] === EQUALS) {
+    if (pos < end && buf[pos] === Byte.EQUALS) {
       valueStart = skipWhitespace(buf, pos + 1, end);
-      if (valueStart < end && buf[valueStart] === DQUOTE) valueEnd = skipQuoted(buf, valueStart, end);
+      if (valueStart < end && buf[valueStart] === Byte.DQUOTE) valueEnd = skipQuoted(buf, valueStart, end);
       else {
         valueEnd = valueStart;
         while (valueEnd < end && !isParamDelimiter(buf[valueEnd])) valueEnd++;
@@ -220,27 +227,45 @@ export function findParam(buf: Buffer, pos: number, end: number, lowerName: Uint
 }
 
 /**
+ * findParam for the usual case: the parameter is the first one, written ";name=value" in lower
+ * case without whitespace, its value a token. False when it is not (findParam then looks on).
+ */
+function firstParamValue(buf: Buffer, pos: number, end: number, lowerName: Uint8Array): boolean {
+  const n = lowerName.length;
+  const valueStart = pos + n + 2;
+  if (valueStart >= end || buf[pos] !== Byte.SEMI || buf[valueStart - 1] !== Byte.EQUALS) return false;
+  for (let i = 0; i < n; i++) if (buf[pos + 1 + i] !== lowerName[i]) return false;
+  const first = buf[valueStart];
+  if (first === Byte.DQUOTE || WHITESPACE[first] === 1) return false;
+  let valueEnd = valueStart;
+  while (valueEnd < end && PARAM_DELIMITER[buf[valueEnd]] === 0) valueEnd++;
+  foundValue.start = valueStart;
+  foundValue.end = valueEnd;
+  return true;
+}
+
+/**
  * Looks for the auth-param `lowerName` in a challenge or credentials value (RFC 3261 §25.1:
  * `Digest realm="x", nonce="y", ...`): the scheme token first, then comma-separated
  * name=value pairs. On success foundValue holds the value, quotes included.
  */
 export function findAuthParam(buf: Buffer, start: number, end: number, lowerName: Uint8Array): boolean {
   let pos = start;
-  while (pos < end && !isWhitespace(buf[pos])) pos++; // the scheme
+  while (pos < end && WHITESPACE[buf[pos]] === 0) pos++; // the scheme
   while (pos < end) {
-    while (pos < end && (buf[pos] === COMMA || isWhitespace(buf[pos]))) pos++;
+    while (pos < end && (buf[pos] === Byte.COMMA || WHITESPACE[buf[pos]] === 1)) pos++;
     const nameStart = pos;
     while (pos < end && !isParamDelimiter(buf[pos])) pos++;
     const nameEnd = pos;
     pos = skipWhitespace(buf, pos, end);
-    if (pos >= end || buf[pos] !== EQUALS) {
+    if (pos >= end || buf[pos] !== Byte.EQUALS) {
       if (pos === nameStart) pos++; // a stray ';' or '=': step over it
       continue;
     }
     const valueStart = skipWhitespace(buf, pos + 1, end);
     let valueEnd = valueStart;
-    if (valueStart < end && buf[valueStart] === DQUOTE) valueEnd = skipQuoted(buf, valueStart, end);
-    else while (valueEnd < end && buf[valueEnd] !== COMMA && !isWhitespace(buf[valueEnd])) valueEnd++;
+    if (valueStart < end && buf[valueStart] === Byte.DQUOTE) valueEnd = skipQuoted(buf, valueStart, end);
+    else while (valueEnd < end && buf[valueEnd] !== Byte.COMMA && WHITESPACE[buf[valueEnd]] === 0) valueEnd++;
     pos = valueEnd;
     if (nameEnd - nameStart === lowerName.length && equalsIgnoreCase(buf, nameStart, nameEnd, lowerName)) {
       foundValue.start = valueStart;

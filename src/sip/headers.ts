@@ -1,6 +1,6 @@
 // Header names and the generic header-block parser used off the hot path
 // (full parse, multipart part headers).
-import { COLON, CR, HT, LF, SP, skipWhitespace, textOf, trimEnd } from './bytes.js';
+import { Byte, skipWhitespace, textOf, trimEnd } from './bytes.js';
 
 /**
  * Compact header forms (RFC 3261 §7.3.3 and §20, plus the extensions that registered one):
@@ -66,16 +66,16 @@ export function parseHeaderBlock(buf: Buffer, start: number, end: number): Heade
   const strayLines: HeaderBlock['strayLines'] = [];
   let pos = start;
   while (pos < end) {
-    let lf = buf.indexOf(LF, pos);
+    let lf = buf.indexOf(Byte.LF, pos);
     if (lf >= end) lf = -1;
-    if (lf === pos || (lf === pos + 1 && buf[pos] === CR)) return { headers, bodyStart: lf + 1, complete: true, strayLines };
-    while (lf >= 0 && lf + 1 < end && (buf[lf + 1] === SP || buf[lf + 1] === HT)) {
-      lf = buf.indexOf(LF, lf + 1);
+    if (lf === pos || (lf === pos + 1 && buf[pos] === Byte.CR)) return { headers, bodyStart: lf + 1, complete: true, strayLines };
+    while (lf >= 0 && lf + 1 < end && (buf[lf + 1] === Byte.SP || buf[lf + 1] === Byte.HT)) {
+      lf = buf.indexOf(Byte.LF, lf + 1);
       if (lf >= end) lf = -1;
     }
-    const lineEnd = lf < 0 ? end : buf[lf - 1] === CR ? lf - 1 : lf;
+    const lineEnd = lf < 0 ? end : buf[lf - 1] === Byte.CR ? lf - 1 : lf;
     let colon = pos;
-    while (colon < lineEnd && buf[colon] !== COLON) colon++;
+    while (colon < lineEnd && buf[colon] !== Byte.COLON) colon++;
     if (colon < lineEnd) {
       const nameEnd = trimEnd(buf, pos, colon);
       const rawName = textOf(buf, pos, nameEnd);

@@ -1,5 +1,5 @@
 // multipart/* bodies (RFC 2046 §5.1, as SIP uses them: RFC 5621).
-import { CR, LF, SEMI, findParam, foundValue, lowerBytes, paramText } from './bytes.js';
+import { Byte, findParam, foundValue, lowerBytes, paramText } from './bytes.js';
 import { firstHeaderValue, parseHeaderBlock, type SipHeader } from './headers.js';
 
 export interface BodyPart {
@@ -23,7 +23,7 @@ export function mediaTypeOf(contentType: string): string {
 /** The boundary parameter of a multipart Content-Type, unquoted, or null. */
 export function boundaryOf(contentType: string): string | null {
   const buf = Buffer.from(contentType, 'utf8');
-  const firstParam = buf.indexOf(SEMI);
+  const firstParam = buf.indexOf(Byte.SEMI);
   if (firstParam < 0 || !findParam(buf, firstParam, buf.length, BOUNDARY)) return null;
   const boundary = paramText(buf, foundValue.start, foundValue.end);
   return boundary.length > 0 ? boundary : null;
@@ -41,13 +41,13 @@ export function splitMultipart(buf: Buffer, start: number, end: number, boundary
   while (at >= 0) {
     const after = at + delimiter.length;
     if (after + 1 < end && buf[after] === 0x2d && buf[after + 1] === 0x2d) break;
-    const lineEnd = buf.indexOf(LF, after);
+    const lineEnd = buf.indexOf(Byte.LF, after);
     if (lineEnd < 0 || lineEnd >= end) break;
     const partStart = lineEnd + 1;
     const next = findDelimiter(buf, start, partStart, end, delimiter);
     let partEnd = next < 0 ? end : next;
-    if (next >= 0 && partEnd > partStart && buf[partEnd - 1] === LF) partEnd--;
-    if (next >= 0 && partEnd > partStart && buf[partEnd - 1] === CR) partEnd--;
+    if (next >= 0 && partEnd > partStart && buf[partEnd - 1] === Byte.LF) partEnd--;
+    if (next >= 0 && partEnd > partStart && buf[partEnd - 1] === Byte.CR) partEnd--;
     parts.push({ start: partStart, end: partEnd });
     at = next;
   }
@@ -59,7 +59,7 @@ function findDelimiter(buf: Buffer, bodyStart: number, pos: number, end: number,
   while (pos < end) {
     const at = buf.indexOf(delimiter, pos);
     if (at < 0 || at + delimiter.length > end) return -1;
-    if (at === bodyStart || buf[at - 1] === LF) return at;
+    if (at === bodyStart || buf[at - 1] === Byte.LF) return at;
     pos = at + 1;
   }
   return -1;

@@ -1,7 +1,7 @@
 // The full parse, on demand (the raw-message panel, the server, anonymisation): every header
 // in order with its byte range, the body, its parts and its SDP. Validity, body length and SDP
 // come from the scanner, so both agree on what a message is.
-import { CR, LF } from './bytes.js';
+import { Byte } from './bytes.js';
 import { expandHeaderName, parseHeaderBlock, type HeaderBlock, type SipHeader } from './headers.js';
 import { bodyParts, type BodyPart } from './multipart.js';
 import { scanSip } from './scan.js';
@@ -39,10 +39,10 @@ export interface ParsedSipMessage {
 export function parseSipMessage(bytes: Buffer): ParsedSipMessage {
   const head = scanSip(bytes, { datagram: true });
   let startLineStart = 0;
-  while (startLineStart < bytes.length && (bytes[startLineStart] === CR || bytes[startLineStart] === LF)) startLineStart++;
-  const lf = bytes.indexOf(LF, startLineStart);
+  while (startLineStart < bytes.length && (bytes[startLineStart] === Byte.CR || bytes[startLineStart] === Byte.LF)) startLineStart++;
+  const lf = bytes.indexOf(Byte.LF, startLineStart);
   let startLineEnd = lf < 0 ? bytes.length : lf;
-  if (startLineEnd > startLineStart && bytes[startLineEnd - 1] === CR) startLineEnd--;
+  if (startLineEnd > startLineStart && bytes[startLineEnd - 1] === Byte.CR) startLineEnd--;
   const block = parseHeaderBlock(bytes, lf < 0 ? bytes.length : lf + 1, bytes.length);
   const bodyStart = block.complete ? block.bodyStart : bytes.length;
   const bodyEnd = bodyStart + head.bodyLength;

@@ -1,15 +1,16 @@
 // The hot path: one pass over a SIP message's header block, extracting exactly the SipHead
 // fields. It runs on every message of multi-gigabyte captures, so it works on the Buffer with
-// offsets and recognises a header by its name's length, first and last bytes before anything
-// else. The pass records where each string field lies; only those fields become strings.
+// offsets and recognises a header while it reads the name, giving up on one it does not need
+// at the first byte that says so. The pass records where each string field lies; only those
+// fields become strings, and most of those are cut from one decoded header block.
 import type { SdpSummary, SipHead } from '../model.js';
+import { indexOfByte, latin1Of, utf8Of } from '../buffer-calls.js';
 import { countValues, nameAddr, scanNameAddr, scanVia, via } from './address.js';
 import {
-  BACKSLASH, COLON, CR, DQUOTE, HT, LF, LOWER, SP, equalsIgnoreCase, findAuthParam, findParam, foundValue, isDigit, lowerBytes,
-  parseLeadingInt, parseWholeInt, skipWhitespace, trimEnd, unfold, unquoteText,
+  Byte, equalsIgnoreCase, findAuthParam, findParam, foundValue, isDigit, lowerBytes, parseLeadingInt, parseWholeInt, skipWhitespace, trimEnd, unfold, unquoteText,
 } from './bytes.js';
 import { bodyParts, mediaTypeOf } from './multipart.js';
-import { summarizeSdpBody } from './sdp.js';
+import { summarizeAsciiSdp, summarizeSdpBody } from './sdp.js';
 
 // Header identities. Numbers, not strings, so the dispatch is a switch on a small integer.
 const H_VIA = 1;
@@ -62,53 +63,41 @@ const KNOWN_HEADERS: [string, number][] = [
   ['p-charging-vector', H_P_CHARGING_VECTOR], // RFC 7315 §4.6: icid-value correlates IMS legs
 ];
 
-interface NameEntry {
-  lower: Uint8Array;
-  first: number;
-  last: number;
-  id: number;
-}
-
-const NAME_TABLE_MASK = 255;
-
-/** The slot of a header name in NAME_TABLE, from its length and its lower-case first and last bytes. */
-function nameSlot(length: number, first: number, last: number): number {
-  return (length * 37 + first * 5 + last) & NAME_TABLE_MASK;
-}
-
-/** KNOWN_HEADERS by nameSlot: most names that are not known land in an empty slot, and a known one is compared once. */
-const NAME_TABLE: NameEntry[][] = (() => {
-  const table: NameEntry[][] = Array.from({ length: NAME_TABLE_MASK + 1 }, () => []);
-  for (const [name, id] of KNOWN_HEADERS) {
-    const lower = lowerBytes(name);
-    const entry = { lower, first: lower[0], last: lower[lower.length - 1], id };
-    table[nameSlot(lower.length, entry.first, entry.last)].push(entry);
-  }
-  return table;
+/** NAME_CLASS[b]: 1 to 26 for a letter (either case), 27 for '-', 0 for a byte no known name holds. */
+const NAME_CLASS: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 26; i++) t[0x41 + i] = t[0x61 + i] = i + 1;
+  t[0x2d] = 27;
+  return t;
 })();
+const NAME_CLASSES = 28;
+const NAME_START = 1;
 
-/** The identity of the header name buf[start, end), or 0 for a header the scanner skips. */
-function identifyHeader(buf: Buffer, start: number, end: number): number {
-  const length = end - start;
-  if (length === 0) return 0;
-  const first = LOWER[buf[start]];
-  const last = LOWER[buf[end - 1]];
-  const candidates = NAME_TABLE[nameSlot(length, first, last)];
-  for (let i = 0; i < candidates.length; i++) {
-    const entry = candidates[i];
-    const lower = entry.lower;
-    if (lower.length !== length || entry.first !== first || entry.last !== last) continue;
-    // The bytes between the first and the last, mostly written in lower case already.
-    let at = 1;
-    while (at < length - 1) {
-      const b = buf[start + at];
-      if (b !== lower[at] && LOWER[b] !== lower[at]) break;
-      at++;
+/**
+ * KNOWN_HEADERS as a trie walked one byte of the name at a time: NAME_STEP[state * NAME_CLASSES
+ * + NAME_CLASS[b]] is the next state, 0 once the bytes so far begin no known name; NAME_ID[state]
+ * is the header whose whole name ends in that state, 0 for a mere prefix. One pass over the name
+ * both finds its end and identifies it, and an unknown name is given up at its first byte that
+ * no known name has there (for most, the first or the second).
+ */
+const { NAME_STEP, NAME_ID } = (() => {
+  const steps: number[] = new Array<number>(2 * NAME_CLASSES).fill(0);
+  const ids: number[] = [0, 0];
+  for (const [name, id] of KNOWN_HEADERS) {
+    let state = NAME_START;
+    for (const byte of lowerBytes(name)) {
+      const slot = state * NAME_CLASSES + NAME_CLASS[byte];
+      if (steps[slot] === 0) {
+        steps[slot] = ids.length;
+        ids.push(0);
+        for (let i = 0; i < NAME_CLASSES; i++) steps.push(0);
+      }
+      state = steps[slot];
     }
-    if (at >= length - 1) return entry.id;
+    ids[state] = id;
   }
-  return 0;
-}
+  return { NAME_STEP: Uint16Array.from(steps), NAME_ID: Uint8Array.from(ids) };
+})();
 
 const TAG = lowerBytes('tag');
 const BRANCH = lowerBytes('branch');
@@ -136,9 +125,9 @@ function isTokenRange(buf: Buffer, start: number, end: number): boolean {
 
 // String fields, as slots of `ranges`: the field's bytes are ranges[2 * slot] to
 // ranges[2 * slot + 1], once the field has been seen.
-// Slots below FIRST_BLOCK_SLOT are values the analysis keeps for the whole capture (per call,
-// dialog, transaction or message): each becomes a string of its own. The others are cut from
-// one decoded header block (see FieldCutter).
+// Slots below S_METHOD are values the analysis keeps for the whole capture (per call, dialog,
+// transaction or message): each becomes a string of its own. The others are cut from one
+// decoded header block (see FieldCutter).
 const S_CALL_ID = 0;
 const S_BRANCH = 1;
 const S_FROM_TAG = 2;
@@ -149,7 +138,6 @@ const S_AUTH_NONCE = 6;
 const S_X_CALL_ID = 7;
 const S_ICID = 8;
 const S_METHOD = 9;
-const FIRST_BLOCK_SLOT = S_METHOD;
 const S_REQUEST_URI = 10;
 const S_REASON = 11;
 /** The whole CSeq value, recorded only when it is already "<seq> <METHOD>". */
@@ -200,20 +188,50 @@ function appendReason(current: string | null, reason: string): string {
   return current === null ? reason : current + '; ' + reason;
 }
 
-/** A head with every field at its initial value, as scanSipInto expects it. */
-function newHead(): SipHead {
-  return {
-    isRequest: false, method: null, requestUri: null, status: null, reason: null,
-    callId: null, cseq: null, cseqSeq: null, cseqMethod: null,
-    branch: null, sentBy: null, viaCount: 0,
-    fromUri: null, fromTag: null, fromDisplay: null, toUri: null, toTag: null, toDisplay: null,
-    contactUri: null, contactExpires: null,
-    contentType: null, contentLength: null, bodyLength: 0,
-    expires: null, minExpires: null, retryAfter: null, rseq: null, rack: null, sessionExpires: null,
-    subscriptionState: null, event: null,
-    hasCredentials: false, authRealm: null, authNonce: null, userAgent: null, xCallId: null, icid: null,
-    sdp: null, malformed: null,
-  };
+/**
+ * What scanSip returns: every SipHead field at its initial value until the scan sets it. One
+ * class gives every head (and every message, which extends it) one hidden class from the start.
+ */
+export class ScannedHead implements SipHead {
+  isRequest = false;
+  method: string | null = null;
+  requestUri: string | null = null;
+  status: number | null = null;
+  reason: string | null = null;
+  callId: string | null = null;
+  cseq: string | null = null;
+  cseqSeq: number | null = null;
+  cseqMethod: string | null = null;
+  branch: string | null = null;
+  sentBy: string | null = null;
+  viaCount = 0;
+  fromUri: string | null = null;
+  fromTag: string | null = null;
+  fromDisplay: string | null = null;
+  toUri: string | null = null;
+  toTag: string | null = null;
+  toDisplay: string | null = null;
+  contactUri: string | null = null;
+  contactExpires: number | null = null;
+  contentType: string | null = null;
+  contentLength: number | null = null;
+  bodyLength = 0;
+  expires: number | null = null;
+  minExpires: number | null = null;
+  retryAfter: number | null = null;
+  rseq: number | null = null;
+  rack: string | null = null;
+  sessionExpires: number | null = null;
+  subscriptionState: string | null = null;
+  event: string | null = null;
+  hasCredentials = false;
+  authRealm: string | null = null;
+  authNonce: string | null = null;
+  userAgent: string | null = null;
+  xCallId: string | null = null;
+  icid: string | null = null;
+  sdp: SdpSummary | null = null;
+  malformed: string | null = null;
 }
 
 /**
@@ -223,13 +241,14 @@ function newHead(): SipHead {
  * What could be read is kept even then.
  */
 function scanStartLine(buf: Buffer, start: number, end: number, head: SipHead): boolean {
-  const firstSpace = buf.indexOf(SP, start);
-  const space1 = firstSpace < 0 || firstSpace > end ? end : firstSpace;
+  // The first word is short (a method or "SIP/2.0"): a loop finds its end sooner than a search.
+  let space1 = start;
+  while (space1 < end && buf[space1] !== Byte.SP) space1++;
   if (equalsIgnoreCase(buf, start, space1, SIP_SLASH)) {
     const codeStart = space1 + 1;
     const codeEnd = codeStart + 3;
     if (codeEnd > end || !isDigit(buf[codeStart]) || !isDigit(buf[codeStart + 1]) || !isDigit(buf[codeStart + 2])) return false;
-    if (codeEnd < end && buf[codeEnd] !== SP) return false;
+    if (codeEnd < end && buf[codeEnd] !== Byte.SP) return false;
     const status = (buf[codeStart] - 0x30) * 100 + (buf[codeStart + 1] - 0x30) * 10 + (buf[codeStart + 2] - 0x30);
     if (status < 100 || status > 699) return false;
     head.status = status;
@@ -240,7 +259,7 @@ function scanStartLine(buf: Buffer, start: number, end: number, head: SipHead): 
   head.isRequest = true;
   record(S_METHOD, start, space1);
   const uriStart = space1 + 1;
-  const secondSpace = buf.indexOf(SP, uriStart);
+  const secondSpace = indexOfByte(buf, Byte.SP, uriStart);
   if (secondSpace < 0 || secondSpace >= end || secondSpace === uriStart) return false;
   record(S_REQUEST_URI, uriStart, secondSpace);
   return end - secondSpace - 1 === SIP_2_0.length && equalsIgnoreCase(buf, secondSpace + 1, end, SIP_2_0);
@@ -250,7 +269,7 @@ function scanStartLine(buf: Buffer, start: number, end: number, head: SipHead): 
 function scanCSeq(buf: Buffer, start: number, end: number, head: SipHead): boolean {
   let pos = start;
   let seq = 0;
-  while (pos < end && isDigit(buf[pos])) seq = seq * 10 + (buf[pos++] - 0x30);
+  while (pos < end && buf[pos] >= 0x30 && buf[pos] <= 0x39) seq = seq * 10 + (buf[pos++] - 0x30);
   const digits = pos - start;
   // The sequence number must be below 2**31 (§8.1.1.5): ten digits at most.
   if (digits === 0 || digits > 10) return false;
@@ -261,7 +280,7 @@ function scanCSeq(buf: Buffer, start: number, end: number, head: SipHead): boole
   if (trimEnd(buf, methodEnd, end) !== methodEnd) return false;
   head.cseqSeq = seq;
   record(S_CSEQ_METHOD, methodStart, methodEnd);
-  if (methodStart === pos + 1 && buf[pos] === SP && (buf[start] !== 0x30 || digits === 1)) record(S_CSEQ, start, methodEnd);
+  if (methodStart === pos + 1 && buf[pos] === Byte.SP && (buf[start] !== 0x30 || digits === 1)) record(S_CSEQ, start, methodEnd);
   return true;
 }
 
@@ -287,28 +306,68 @@ function compactSentBy(sentBy: string | null): string | null {
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * Values that most messages write the same way, as strings made once: a field whose bytes are
+ * one of them is that string (no allocation, and equal values are one string for whoever
+ * compares or keys on them); any other value is cut as usual. Grouped so that a field is
+ * compared with few candidates.
+ */
+const METHODS: readonly string[] = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
+const CONTENT_TYPES: readonly string[] = ['application/sdp'];
+/** RFC 3261 §21 reason phrases (and those of the extensions SIP traffic commonly carries), by status code. */
+const REASON_PHRASES: readonly (readonly string[])[] = (() => {
+  const phrases: Record<number, string> = {
+    100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
+    200: 'OK', 202: 'Accepted', 204: 'No Notification',
+    300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Moved Temporarily', 305: 'Use Proxy', 380: 'Alternative Service',
+    400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
+    405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout',
+    410: 'Gone', 413: 'Request Entity Too Large', 414: 'Request-URI Too Long', 415: 'Unsupported Media Type',
+    416: 'Unsupported URI Scheme', 420: 'Bad Extension', 421: 'Extension Required', 422: 'Session Interval Too Small',
+    423: 'Interval Too Brief', 480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected',
+    483: 'Too Many Hops', 484: 'Address Incomplete', 485: 'Ambiguous', 486: 'Busy Here', 487: 'Request Terminated',
+    488: 'Not Acceptable Here', 489: 'Bad Event', 491: 'Request Pending', 493: 'Undecipherable',
+    500: 'Server Internal Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+    504: 'Server Time-out', 505: 'Version Not Supported', 513: 'Message Too Large',
+    600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
+  };
+  const byStatus: string[][] = Array.from({ length: 700 }, () => []);
+  for (const [status, phrase] of Object.entries(phrases)) byStatus[Number(status)].push(phrase);
+  return byStatus;
+})();
+
+/** True when buf[start, end) holds exactly the characters of `text` (ASCII). */
+function bytesAre(buf: Buffer, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
  * Makes the string fields. Decoding each field on its own costs a call into Node per field,
- * the scanner's largest cost; so the header block is decoded once and most fields are
- * substrings of it. V8 keeps a substring's parent alive, though (a "sliced string", from 13
- * characters on), and the analysis keeps some values for the whole capture: those (the slots
- * below FIRST_BLOCK_SLOT) are decoded on their own, so that no header block outlives its
- * message. The others are either transient or interned by the analysis (a few distinct values
- * each). A block that is not pure ASCII is not used: there byte offsets are not character
- * offsets. `folded` says whether any header spans several lines.
+ * the scanner's largest cost; so the message is decoded once and the fields nobody keeps for
+ * long are substrings of it. V8 keeps a substring's parent alive, though (a "sliced string",
+ * from 13 characters on), and the analysis keeps some values for the whole capture: those (the
+ * kept* methods) are decoded on their own, so that no message outlives itself. A block that is
+ * not pure ASCII is not used: there byte offsets are not character offsets. `folded` says
+ * whether any header spans several lines.
  */
 class FieldCutter {
   private buf: Buffer = EMPTY;
-  /** The header block decoded, when it is pure ASCII (then every field is a substring of it); else null. */
-  private block: string | null = null;
+  /** The decoded bytes from the start of the message, when they are pure ASCII (every field is then a substring); else null. */
+  block: string | null = null;
+  /** Bytes `block` covers: the whole message, or only its header block when the body is not ASCII. */
+  blockEnd = 0;
   private folded = false;
 
-  /** Starts on the message in buf, whose fields all lie before blockEnd. */
-  reset(buf: Buffer, blockEnd: number, folded: boolean): void {
-    const block = buf.utf8Slice(0, blockEnd);
+  /**
+   * Starts on the message in buf, whose fields all lie before headerEnd. `whole` is the whole
+   * message decoded when it is pure ASCII, else null: then the header block alone may still be.
+   */
+  reset(buf: Buffer, headerEnd: number, whole: string | null, folded: boolean): void {
     this.buf = buf;
-    // Any byte >= 0x80 either shortens the UTF-8 decoding or becomes U+FFFD.
-    this.block = block.length === blockEnd && block.indexOf('\uFFFD') < 0 ? block : null;
     this.folded = folded;
+    this.block = whole ?? asciiText(buf, headerEnd);
+    this.blockEnd = whole !== null ? whole.length : headerEnd;
   }
 
   /** Lets go of the message (the cutter outlives it). */
@@ -322,9 +381,17 @@ class FieldCutter {
     if (!seen(slot)) return null;
     const start = ranges[2 * slot];
     const end = ranges[2 * slot + 1];
-    const block = this.block;
-    const value = block !== null && slot >= FIRST_BLOCK_SLOT ? block.substring(start, end) : this.buf.latin1Slice(start, end);
+    const value = this.block !== null ? this.block.substring(start, end) : latin1Of(this.buf, start, end);
     return this.folded ? unfold(value) : value;
+  }
+
+  /** A field that is mostly one of `values` (see METHODS): that string, else the field as text. */
+  common(slot: number, values: readonly string[]): string | null {
+    if (!seen(slot)) return null;
+    const start = ranges[2 * slot];
+    const end = ranges[2 * slot + 1];
+    for (let i = 0; i < values.length; i++) if (bytesAre(this.buf, start, end, values[i])) return values[i];
+    return this.text(slot);
   }
 
   /** A free-text field (URI, display name, reason, User-Agent): UTF-8. */
@@ -332,30 +399,68 @@ class FieldCutter {
     if (!seen(slot)) return null;
     const start = ranges[2 * slot];
     const end = ranges[2 * slot + 1];
-    let value: string;
-    if (this.block === null) value = hasHighByte(this.buf, start, end) ? this.buf.utf8Slice(start, end) : this.buf.latin1Slice(start, end);
-    else value = slot >= FIRST_BLOCK_SLOT ? this.block.substring(start, end) : this.buf.latin1Slice(start, end);
+    const value = this.block !== null ? this.block.substring(start, end) : this.decodeText(start, end);
     return this.folded ? unfold(value) : value;
   }
 
-  /** A field that may be a quoted string (display name, realm, nonce): unquoted. */
+  /** A field that may be a quoted string (display name): unquoted. */
   quotable(slot: number): string | null {
     const block = this.block;
-    if (block !== null && !this.folded && slot >= FIRST_BLOCK_SLOT && seen(slot)) {
+    if (block !== null && !this.folded && seen(slot)) {
       // The usual quoted display name: the text up to the closing quote, cut at once. A
       // quoted-pair before that quote takes unquoteText below.
       const buf = this.buf;
       const start = ranges[2 * slot];
       const end = ranges[2 * slot + 1];
-      if (start < end && buf[start] === DQUOTE) {
+      if (start < end && buf[start] === Byte.DQUOTE) {
         let i = start + 1;
-        while (i < end && buf[i] !== DQUOTE && buf[i] !== BACKSLASH) i++;
-        if (i === end || buf[i] === DQUOTE) return block.substring(start + 1, i);
+        while (i < end && buf[i] !== Byte.DQUOTE && buf[i] !== Byte.BACKSLASH) i++;
+        if (i === end || buf[i] === Byte.DQUOTE) return block.substring(start + 1, i);
       }
     }
-    const value = this.text(slot);
-    return value !== null && value.charCodeAt(0) === 0x22 ? unquoteText(value) : value;
+    return unquoted(this.text(slot));
   }
+
+  /** A kept token field (Call-ID, tags, branch): its bytes as they are, a string of its own. */
+  keptToken(slot: number): string | null {
+    if (!seen(slot)) return null;
+    const value = latin1Of(this.buf, ranges[2 * slot], ranges[2 * slot + 1]);
+    return this.folded ? unfold(value) : value;
+  }
+
+  /** A kept free-text field (Contact URI): UTF-8, a string of its own. */
+  keptText(slot: number): string | null {
+    if (!seen(slot)) return null;
+    const start = ranges[2 * slot];
+    const end = ranges[2 * slot + 1];
+    const value = this.block === null && hasHighByte(this.buf, start, end) ? utf8Of(this.buf, start, end) : latin1Of(this.buf, start, end);
+    return this.folded ? unfold(value) : value;
+  }
+
+  /** A kept field that may be a quoted string (realm, nonce, icid): unquoted, a string of its own. */
+  keptQuotable(slot: number): string | null {
+    return unquoted(this.keptText(slot));
+  }
+
+  private decodeText(start: number, end: number): string {
+    return hasHighByte(this.buf, start, end) ? utf8Of(this.buf, start, end) : latin1Of(this.buf, start, end);
+  }
+}
+
+/** The first LF in buf at or after `from`, or -1; found in `whole` (buf decoded) when there is one. */
+function lineFeed(buf: Buffer, whole: string | null, from: number): number {
+  return whole !== null ? whole.indexOf('\n', from) : indexOfByte(buf, Byte.LF, from);
+}
+
+/** buf[0, end) as a string when it is pure ASCII (then byte offsets are character offsets), else null. */
+function asciiText(buf: Buffer, end: number): string | null {
+  const text = utf8Of(buf, 0, end);
+  // Any byte >= 0x80 either shortens the UTF-8 decoding or becomes U+FFFD.
+  return text.length === end && text.indexOf('\uFFFD') < 0 ? text : null;
+}
+
+function unquoted(value: string | null): string | null {
+  return value !== null && value.charCodeAt(0) === 0x22 ? unquoteText(value) : value;
 }
 
 /** One cutter for every message (scanSip is synchronous). */
@@ -375,13 +480,16 @@ function bodyKindOf(contentType: string): number {
   return mediaType.startsWith('multipart/') ? BODY_MULTIPART : BODY_OTHER;
 }
 
-/** The SDP summary of a body: the body itself when it is application/sdp, else its first SDP part. */
-function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string): SdpSummary | null {
+/**
+ * The SDP summary of a body: the body itself when it is application/sdp, else its first SDP
+ * part. `text` is the message decoded up to at least `end` when it is pure ASCII, else null.
+ */
+function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string, text: string | null): SdpSummary | null {
   if (contentType !== lastContentType) {
     lastBodyKind = bodyKindOf(contentType);
     lastContentType = contentType;
   }
-  if (lastBodyKind === BODY_SDP) return summarizeSdpBody(buf, start, end);
+  if (lastBodyKind === BODY_SDP) return text !== null ? summarizeAsciiSdp(buf, text, 0, start, end) : summarizeSdpBody(buf, start, end);
   if (lastBodyKind !== BODY_MULTIPART) return null;
   for (const part of bodyParts(buf, start, end, contentType)) {
     if (part.contentType !== null && mediaTypeOf(part.contentType) === 'application/sdp') {
@@ -400,26 +508,28 @@ function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string)
  * bodyLength is the number of body bytes really present.
  */
 export function scanSip(bytes: Buffer, options: { datagram: boolean }): SipHead {
-  return scanSipInto(newHead(), bytes, options.datagram);
+  return scanSipInto(new ScannedHead(), bytes, options.datagram);
 }
 
 /**
- * scanSip into `head`, a fresh object whose SipHead fields hold their initial values (null,
- * false, 0, as newHead sets them): a caller that adds fields of its own creates the object
- * with all of them at once, and every object then keeps one shape.
+ * scanSip into `head`, a fresh ScannedHead (or an object of a class that extends it): its
+ * SipHead fields hold their initial values.
  */
 export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram: boolean): H {
   const buf = bytes;
   const length = buf.length;
   nextScan();
   let malformed: string | null = null;
+  // The message decoded at once: its fields are cut from it, and lines are found in it, a
+  // search in a string costing less than one in a Buffer (no call into Node).
+  const whole = asciiText(buf, length);
 
   // RFC 3261 §7.5: CRLFs before the start line are ignored.
   let pos = 0;
-  while (pos < length && (buf[pos] === CR || buf[pos] === LF)) pos++;
-  let lf = buf.indexOf(LF, pos);
+  while (pos < length && (buf[pos] === Byte.CR || buf[pos] === Byte.LF)) pos++;
+  let lf = lineFeed(buf, whole, pos);
   let lineEnd = lf < 0 ? length : lf;
-  if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+  if (lineEnd > pos && buf[lineEnd - 1] === Byte.CR) lineEnd--;
   if (!scanStartLine(buf, pos, lineEnd, head)) malformed = 'bad start line';
   pos = lf < 0 ? length : lf + 1;
 
@@ -434,39 +544,43 @@ export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram:
   let badContentLength = false;
   let authSeen = false;
   let folded = false;
-  let nextColon = -1;
   while (pos < length) {
-    lf = buf.indexOf(LF, pos);
-    if (lf === pos || (lf === pos + 1 && buf[pos] === CR)) {
+    const first = buf[pos];
+    if (first === Byte.LF || (first === Byte.CR && pos + 1 < length && buf[pos + 1] === Byte.LF)) {
       headerEnd = true;
-      bodyStart = lf + 1;
+      bodyStart = first === Byte.LF ? pos + 1 : pos + 2;
       break;
     }
+    // The header name, walked through the trie of known names up to the colon (SP and HT may
+    // come before it). A line that is no header the scanner reads, or no header at all (no
+    // colon, or a line that continues one of those), is skipped whole.
+    let state = NAME_START;
+    let colon = pos;
+    while (colon < length) {
+      const nameClass = NAME_CLASS[buf[colon]];
+      if (nameClass === 0) break;
+      state = NAME_STEP[state * NAME_CLASSES + nameClass];
+      if (state === 0) break;
+      colon++;
+    }
+    let id = NAME_ID[state];
+    if (id !== 0) {
+      while (colon < length && (buf[colon] === Byte.SP || buf[colon] === Byte.HT)) colon++;
+      if (colon === length || buf[colon] !== Byte.COLON) id = 0;
+    }
+    if (id === 0) {
+      lf = lineFeed(buf, whole, pos);
+      pos = lf < 0 ? length : lf + 1;
+      continue;
+    }
+    lf = lineFeed(buf, whole, colon);
     // RFC 3261 §7.3.1: a line that starts with SP or HT continues the header above it.
-    while (lf >= 0 && lf + 1 < length && (buf[lf + 1] === SP || buf[lf + 1] === HT)) {
+    while (lf >= 0 && lf + 1 < length && (buf[lf + 1] === Byte.SP || buf[lf + 1] === Byte.HT)) {
       folded = true;
-      lf = buf.indexOf(LF, lf + 1);
+      lf = lineFeed(buf, whole, lf + 1);
     }
     const next = lf < 0 ? length : lf + 1;
     lineEnd = lf < 0 ? length : lf;
-    // The first colon of the line ends the header name. One native search finds it; when that
-    // colon lies beyond this line, the lines before it have none, and are not searched again.
-    if (nextColon < pos) {
-      nextColon = buf.indexOf(COLON, pos);
-      if (nextColon < 0) nextColon = length;
-    }
-    if (nextColon >= lineEnd) {
-      pos = next; // no colon: not a header (Wireshark warns and goes on)
-      continue;
-    }
-    const colon = nextColon;
-    let nameEnd = colon;
-    while (nameEnd > pos && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
-    const id = identifyHeader(buf, pos, nameEnd);
-    if (id === 0) {
-      pos = next;
-      continue;
-    }
     const vs = skipWhitespace(buf, colon + 1, lineEnd);
     const ve = trimEnd(buf, vs, lineEnd);
     switch (id) {
@@ -573,39 +687,7 @@ export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram:
     pos = next;
   }
 
-  cut.reset(buf, pos, folded);
-  head.method = cut.token(S_METHOD);
-  head.requestUri = cut.text(S_REQUEST_URI);
-  head.reason = cut.text(S_REASON);
-  head.callId = cut.token(S_CALL_ID);
-  if (seen(S_CSEQ)) {
-    head.cseq = cut.token(S_CSEQ);
-    head.cseqMethod = cut.token(S_CSEQ_METHOD);
-  } else if (seen(S_CSEQ_METHOD)) {
-    head.cseqMethod = cut.token(S_CSEQ_METHOD);
-    head.cseq = head.cseqSeq + ' ' + head.cseqMethod;
-  }
-  head.branch = cut.token(S_BRANCH);
-  head.sentBy = compactSentBy(cut.token(S_SENT_BY));
-  head.fromUri = cut.text(S_FROM_URI);
-  head.fromDisplay = cut.quotable(S_FROM_DISPLAY);
-  head.fromTag = cut.token(S_FROM_TAG);
-  head.toUri = cut.text(S_TO_URI);
-  head.toDisplay = cut.quotable(S_TO_DISPLAY);
-  head.toTag = cut.token(S_TO_TAG);
-  head.contactUri = cut.text(S_CONTACT_URI);
-  head.contentType = cut.text(S_CONTENT_TYPE);
-  head.rack = cut.text(S_RACK);
-  head.subscriptionState = cut.text(S_SUBSCRIPTION_STATE);
-  head.event = cut.text(S_EVENT);
-  head.authRealm = cut.quotable(S_AUTH_REALM);
-  head.authNonce = cut.quotable(S_AUTH_NONCE);
-  head.userAgent = head.isRequest ? (cut.text(S_USER_AGENT) ?? cut.text(S_SERVER)) : (cut.text(S_SERVER) ?? cut.text(S_USER_AGENT));
-  head.xCallId = cut.token(S_X_CALL_ID);
-  head.icid = cut.quotable(S_ICID);
-  cut.release();
-
-  if (head.callId === null) malformed = appendReason(malformed, 'missing Call-ID');
+  if (!seen(S_CALL_ID)) malformed = appendReason(malformed, 'missing Call-ID');
   if (!cseqSeen) malformed = appendReason(malformed, 'missing CSeq');
   if (!fromSeen) malformed = appendReason(malformed, 'missing From');
   if (!toSeen) malformed = appendReason(malformed, 'missing To');
@@ -626,10 +708,43 @@ export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram:
       // RFC 3261 §20.14: on a stream transport the header MUST be present.
       malformed = appendReason(malformed, 'missing Content-Length on a stream transport');
     }
-    if (head.bodyLength > 0 && head.contentType !== null) {
-      head.sdp = sdpOfBody(buf, bodyStart, bodyStart + head.bodyLength, head.contentType);
-    }
   }
   head.malformed = malformed;
+
+  const bodyEnd = bodyStart + head.bodyLength;
+  cut.reset(buf, pos, whole, folded);
+  head.method = cut.common(S_METHOD, METHODS);
+  head.requestUri = cut.text(S_REQUEST_URI);
+  head.reason = head.status === null ? null : cut.common(S_REASON, REASON_PHRASES[head.status]);
+  head.callId = cut.keptToken(S_CALL_ID);
+  if (seen(S_CSEQ)) {
+    head.cseq = cut.token(S_CSEQ);
+    head.cseqMethod = cut.common(S_CSEQ_METHOD, METHODS);
+  } else if (seen(S_CSEQ_METHOD)) {
+    head.cseqMethod = cut.common(S_CSEQ_METHOD, METHODS);
+    head.cseq = head.cseqSeq + ' ' + head.cseqMethod;
+  }
+  head.branch = cut.keptToken(S_BRANCH);
+  head.sentBy = compactSentBy(cut.token(S_SENT_BY));
+  head.fromUri = cut.text(S_FROM_URI);
+  head.fromDisplay = cut.quotable(S_FROM_DISPLAY);
+  head.fromTag = cut.keptToken(S_FROM_TAG);
+  head.toUri = cut.text(S_TO_URI);
+  head.toDisplay = cut.quotable(S_TO_DISPLAY);
+  head.toTag = cut.keptToken(S_TO_TAG);
+  head.contactUri = cut.keptText(S_CONTACT_URI);
+  head.contentType = cut.common(S_CONTENT_TYPE, CONTENT_TYPES);
+  head.rack = cut.text(S_RACK);
+  head.subscriptionState = cut.text(S_SUBSCRIPTION_STATE);
+  head.event = cut.text(S_EVENT);
+  head.authRealm = cut.keptQuotable(S_AUTH_REALM);
+  head.authNonce = cut.keptQuotable(S_AUTH_NONCE);
+  head.userAgent = head.isRequest ? (cut.text(S_USER_AGENT) ?? cut.text(S_SERVER)) : (cut.text(S_SERVER) ?? cut.text(S_USER_AGENT));
+  head.xCallId = cut.keptToken(S_X_CALL_ID);
+  head.icid = cut.keptQuotable(S_ICID);
+  if (head.bodyLength > 0 && head.contentType !== null) {
+    head.sdp = sdpOfBody(buf, bodyStart, bodyEnd, head.contentType, cut.blockEnd >= bodyEnd ? cut.block : null);
+  }
+  cut.release();
   return head;
 }

@@ -2,6 +2,7 @@
 // lines with their rtpmap / fmtp / direction attributes, and the offer/answer hold convention
 // of RFC 3264 §8.4.
 import type { SdpMedia, SdpSummary } from '../model.js';
+import { utf8Of } from '../buffer-calls.js';
 import { dictionary } from './bytes.js';
 
 export type SdpDirection = SdpMedia['direction'];
@@ -272,19 +273,68 @@ export function summarizeSdp(sdp: Sdp): SdpSummary {
 
 // ---------------------------------------------------------------- the hot-path summary
 
-/** One m= section while summarizeSdpBody reads it. */
-interface MediaDraft {
-  media: string;
-  port: number;
-  proto: string;
-  formats: string[];
+/**
+ * The m= section summarizeAsciiSdp is reading. One object serves every section of every SDP
+ * (the summary is synchronous); a section becomes its SdpMedia when the next one starts or the
+ * SDP ends, as its codecs depend on its own lines only.
+ */
+class MediaSection {
+  media = '';
+  port = 0;
+  proto = '';
+  formats: string[] = [];
   /** The section's own c= address (null when it has none or it is broken: the session's applies). */
-  address: string | null;
-  direction: SdpDirection | null;
-  /** rtpmap payload types and names, in order (few enough that a scan beats a table). */
-  rtpmapTypes: string[];
-  rtpmapNames: string[];
+  address: string | null = null;
+  direction: SdpDirection | null = null;
+  /**
+   * rtpmap payload types and names, the first rtpmapCount of each (few enough that a scan beats a
+   * table). The lists only grow: emptying an array gives its storage back, to be allocated anew.
+   */
+  rtpmapCount = 0;
+  readonly rtpmapTypes: string[] = [];
+  readonly rtpmapNames: string[] = [];
+
+  /** Sets the rtpmap of a payload type (a later line for the same type replaces the name). */
+  addRtpmap(payloadType: string, name: string): void {
+    const known = this.rtpmapIndex(payloadType);
+    if (known >= 0) {
+      this.rtpmapNames[known] = name;
+      return;
+    }
+    this.rtpmapTypes[this.rtpmapCount] = payloadType;
+    this.rtpmapNames[this.rtpmapCount] = name;
+    this.rtpmapCount++;
+  }
+
+  private rtpmapIndex(payloadType: string): number {
+    for (let i = 0; i < this.rtpmapCount; i++) if (this.rtpmapTypes[i] === payloadType) return i;
+    return -1;
+  }
+
+  /** The summary of the section, the session's address and direction standing in for missing ones. */
+  toMedia(sessionAddress: string | null, sessionDirection: SdpDirection | null): SdpMedia {
+    const isRtp = isRtpProto(this.proto);
+    let codecCount = 0;
+    for (const format of this.formats) {
+      const known = this.rtpmapIndex(format);
+      const name = codecName(format, known >= 0 ? this.rtpmapNames[known] : undefined, isRtp);
+      if (name !== undefined) scratch[codecCount++] = name;
+    }
+    return {
+      media: this.media, port: this.port, proto: this.proto, formats: this.formats, codecs: scratch.slice(0, codecCount),
+      address: this.address ?? sessionAddress,
+      direction: this.direction ?? sessionDirection ?? 'sendrecv',
+    };
+  }
 }
+
+const section = new MediaSection();
+/**
+ * Lists being built (formats, codecs; the media of the SDP), reused: each is copied out at its
+ * exact size, and they only grow (see MediaSection.rtpmapCount).
+ */
+const scratch: string[] = [];
+const scratchMedia: SdpMedia[] = [];
 
 const DIRECTION_BYTES: readonly [SdpDirection, Uint8Array][] = (['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const)
   .map((name) => [name, Uint8Array.from(name, (ch) => ch.charCodeAt(0))]);
@@ -312,18 +362,26 @@ function bytesEqual(buf: Buffer, start: number, end: number, expected: Uint8Arra
  * A body that is not pure ASCII (rare: SDP is ASCII but for free-text lines) takes the full parse.
  */
 export function summarizeSdpBody(buf: Buffer, start: number, end: number): SdpSummary {
-  const text = buf.utf8Slice(start, end);
+  const text = utf8Of(buf, start, end);
   if (text.length !== end - start || text.indexOf('\uFFFD') >= 0) return summarizeSdp(parseSdp(text));
-  // Pure ASCII: text.charCodeAt(i - start) === buf[i], so byte offsets cut the string.
+  return summarizeAsciiSdp(buf, text, start, start, end);
+}
+
+/**
+ * summarizeSdpBody of a pure ASCII body that is already decoded: `text` holds the bytes from
+ * `base` on (text.charCodeAt(i - base) === buf[i]), so byte offsets cut the string.
+ */
+export function summarizeAsciiSdp(buf: Buffer, text: string, base: number, start: number, end: number): SdpSummary {
   let origin: string | null = null;
   let sessionAddress: string | null = null;
   let sessionDirection: SdpDirection | null = null;
-  const drafts: MediaDraft[] = [];
-  let current: MediaDraft | null = null;
+  let inSection = false;
+  let mediaCount = 0;
   let pos = start;
   while (pos < end) {
-    let newline = buf.indexOf(0x0a, pos);
-    if (newline < 0 || newline > end) newline = end;
+    // A search in the decoded text costs less than one in the buffer (no call into Node).
+    let newline = text.indexOf('\n', pos - base) + base;
+    if (newline < base || newline > end) newline = end;
     let lineEnd = newline;
     if (lineEnd > pos && buf[lineEnd - 1] === 0x0d) lineEnd--;
     if (lineEnd - pos >= 2 && buf[pos + 1] === 0x3d /* = */) {
@@ -334,72 +392,75 @@ export function summarizeSdpBody(buf: Buffer, start: number, end: number): SdpSu
           let e = lineEnd;
           while (s < e && isTrimmed(buf[s])) s++;
           while (e > s && isTrimmed(buf[e - 1])) e--;
-          origin = text.substring(s - start, e - start);
+          origin = text.substring(s - base, e - base);
           break;
         }
         case 0x63: { // c=<nettype> <addrtype> <address>[/ttl][/count]
-          const address = connectionAddress(buf, text, start, valueStart, lineEnd);
-          if (current === null) sessionAddress = address;
-          else current.address = address;
+          const address = connectionAddress(buf, text, base, valueStart, lineEnd);
+          if (!inSection) sessionAddress = address;
+          else section.address = address;
           break;
         }
         case 0x6d: // m=
-          current = mediaDraft(buf, text, start, valueStart, lineEnd);
-          drafts.push(current);
+          if (inSection) scratchMedia[mediaCount++] = section.toMedia(sessionAddress, sessionDirection);
+          startSection(buf, text, base, valueStart, lineEnd);
+          inSection = true;
           break;
         case 0x61: { // a=
-          const direction = readAttribute(buf, text, start, valueStart, lineEnd, current);
+          const direction = readAttribute(buf, text, base, valueStart, lineEnd, inSection);
           if (direction === null) break;
-          if (current === null) sessionDirection = direction;
-          else current.direction = direction;
+          if (!inSection) sessionDirection = direction;
+          else section.direction = direction;
           break;
         }
       }
     }
     pos = newline + 1;
   }
-  const media: SdpMedia[] = [];
-  for (const draft of drafts) {
-    const isRtp = isRtpProto(draft.proto);
-    const codecs: string[] = [];
-    for (const format of draft.formats) {
-      const known = draft.rtpmapTypes.indexOf(format);
-      const name = codecName(format, known >= 0 ? draft.rtpmapNames[known] : undefined, isRtp);
-      if (name !== undefined) codecs.push(name);
-    }
-    media.push({
-      media: draft.media, port: draft.port, proto: draft.proto, formats: draft.formats, codecs,
-      address: draft.address ?? sessionAddress,
-      direction: draft.direction ?? sessionDirection ?? 'sendrecv',
-    });
-  }
-  return { origin, address: sessionAddress, media };
+  if (inSection) scratchMedia[mediaCount++] = section.toMedia(sessionAddress, sessionDirection);
+  return { origin, address: sessionAddress, media: scratchMedia.slice(0, mediaCount) };
 }
 
-/** What fieldBounds returns, reused (its caller reads it before the next call). */
-const bounds: number[] = [];
+/** Where the SP/TAB-separated field at or after `pos` starts (`end` when there is none). */
+function fieldStart(buf: Buffer, pos: number, end: number): number {
+  while (pos < end && isFieldSeparator(buf[pos])) pos++;
+  return pos;
+}
 
-/** The SP/TAB-separated fields of buf[start, end) as flat start, end offset pairs, valid until the next call. */
-function fieldBounds(buf: Buffer, start: number, end: number): number[] {
-  bounds.length = 0;
-  let pos = start;
-  while (pos < end) {
-    while (pos < end && isFieldSeparator(buf[pos])) pos++;
-    if (pos >= end) break;
-    const fieldStart = pos;
-    while (pos < end && !isFieldSeparator(buf[pos])) pos++;
-    bounds.push(fieldStart, pos);
-  }
-  return bounds;
+/** Where the field that starts at `pos` ends. */
+function fieldEnd(buf: Buffer, pos: number, end: number): number {
+  while (pos < end && !isFieldSeparator(buf[pos])) pos++;
+  return pos;
 }
 
 /** The address of a c= value (third field, before any '/'), or null with fewer than three fields. */
 function connectionAddress(buf: Buffer, text: string, base: number, start: number, end: number): string | null {
-  const f = fieldBounds(buf, start, end);
-  if (f.length < 6) return null;
-  let addressEnd = f[4];
-  while (addressEnd < f[5] && buf[addressEnd] !== 0x2f /* / */) addressEnd++;
-  return text.substring(f[4] - base, addressEnd - base);
+  let pos = fieldEnd(buf, fieldStart(buf, start, end), end);
+  pos = fieldEnd(buf, fieldStart(buf, pos, end), end);
+  const addressStart = fieldStart(buf, pos, end);
+  if (addressStart >= end) return null;
+  let addressEnd = addressStart;
+  while (addressEnd < end && !isFieldSeparator(buf[addressEnd]) && buf[addressEnd] !== 0x2f /* / */) addressEnd++;
+  return text.substring(addressStart - base, addressEnd - base);
+}
+
+/** "0" to "127": payload type numbers (RFC 3551 static types and the dynamic range), one string each for every SDP. */
+const PAYLOAD_TYPE_TEXT: readonly string[] = Array.from({ length: 128 }, (_, n) => String(n));
+
+/** The field buf[start, end) as text: from PAYLOAD_TYPE_TEXT when it is a payload type number written plainly. */
+function formatText(buf: Buffer, text: string, base: number, start: number, end: number): string {
+  const length = end - start;
+  if (length >= 1 && length <= 3 && (length === 1 || buf[start] !== 0x30 /* 0 */)) {
+    let value = 0;
+    let i = start;
+    while (i < end && isDigit(buf[i])) value = value * 10 + (buf[i++] - 0x30);
+    if (i === end && value < PAYLOAD_TYPE_TEXT.length) return PAYLOAD_TYPE_TEXT[value];
+  }
+  return text.substring(start - base, end - base);
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
 }
 
 /** A decimal port of at most five digits in buf[start, end), or null (as portNumber). */
@@ -414,26 +475,40 @@ function portAt(buf: Buffer, start: number, end: number): number | null {
   return value;
 }
 
-/** An m= value read as parseMediaFields reads it. */
-function mediaDraft(buf: Buffer, text: string, base: number, start: number, end: number): MediaDraft {
-  const f = fieldBounds(buf, start, end);
-  const cut = (i: number) => (2 * i + 1 < f.length ? text.substring(f[2 * i] - base, f[2 * i + 1] - base) : '');
+/** Starts `section` on an m= value, read as parseMediaFields reads it: media port[/count] proto format... */
+function startSection(buf: Buffer, text: string, base: number, start: number, end: number): void {
+  const mediaStart = fieldStart(buf, start, end);
+  const mediaEnd = fieldEnd(buf, mediaStart, end);
+  const portStart = fieldStart(buf, mediaEnd, end);
+  const portEnd = fieldEnd(buf, portStart, end);
+  const protoStart = fieldStart(buf, portEnd, end);
+  const protoEnd = fieldEnd(buf, protoStart, end);
   let port = 0;
-  if (f.length >= 4) {
-    let slash = f[2];
-    while (slash < f[3] && buf[slash] !== 0x2f /* / */) slash++;
-    port = portAt(buf, f[2], slash) ?? 0;
+  if (portEnd > portStart) {
+    let slash = portStart;
+    while (slash < portEnd && buf[slash] !== 0x2f /* / */) slash++;
+    port = portAt(buf, portStart, slash) ?? 0;
   }
-  const formats: string[] = [];
-  for (let i = 6; i < f.length; i += 2) formats.push(text.substring(f[i] - base, f[i + 1] - base));
-  return { media: cut(0), port, proto: cut(2), formats, address: null, direction: null, rtpmapTypes: [], rtpmapNames: [] };
+  let formatCount = 0;
+  for (let pos = fieldStart(buf, protoEnd, end); pos < end; pos = fieldStart(buf, pos, end)) {
+    const formatEnd = fieldEnd(buf, pos, end);
+    scratch[formatCount++] = formatText(buf, text, base, pos, formatEnd);
+    pos = formatEnd;
+  }
+  section.media = mediaEnd > mediaStart ? text.substring(mediaStart - base, mediaEnd - base) : '';
+  section.port = port;
+  section.proto = protoEnd > protoStart ? text.substring(protoStart - base, protoEnd - base) : '';
+  section.formats = scratch.slice(0, formatCount);
+  section.address = null;
+  section.direction = null;
+  section.rtpmapCount = 0;
 }
 
 /**
  * An a= line read as parseAttribute and addAttribute read it: returns the direction a property
  * attribute names (or null); "rtpmap:<pt> <name>" inside a media section adds to its rtpmap.
  */
-function readAttribute(buf: Buffer, text: string, base: number, start: number, end: number, media: MediaDraft | null): SdpDirection | null {
+function readAttribute(buf: Buffer, text: string, base: number, start: number, end: number, inSection: boolean): SdpDirection | null {
   let colon = start;
   while (colon < end && buf[colon] !== 0x3a /* : */) colon++;
   if (colon === end) {
@@ -444,7 +519,7 @@ function readAttribute(buf: Buffer, text: string, base: number, start: number, e
     for (const [name, bytes] of DIRECTION_BYTES) if (bytesEqual(buf, s, e, bytes)) return name;
     return null;
   }
-  if (media === null) return null;
+  if (!inSection) return null;
   let nameStart = start;
   let nameEnd = colon;
   while (nameStart < nameEnd && isTrimmed(buf[nameStart])) nameStart++;
@@ -459,14 +534,9 @@ function readAttribute(buf: Buffer, text: string, base: number, start: number, e
   if (space === s || space === e) return null;
   let nameFrom = space + 1;
   while (nameFrom < e && isTrimmed(buf[nameFrom])) nameFrom++;
-  const payloadType = text.substring(s - base, space - base);
+  const payloadType = formatText(buf, text, base, s, space);
   const name = text.substring(nameFrom - base, e - base);
-  const known = media.rtpmapTypes.indexOf(payloadType);
-  if (known >= 0) media.rtpmapNames[known] = name;
-  else {
-    media.rtpmapTypes.push(payloadType);
-    media.rtpmapNames.push(name);
-  }
+  section.addRtpmap(payloadType, name);
   return null;
 }
 

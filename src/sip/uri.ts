@@ -1,7 +1,7 @@
 // String-level readers for URIs, name-addr values and Via values (off the hot path: the raw
 // message panel, the server, anonymisation).
 import { nameAddr, scanNameAddr, scanVia, via } from './address.js';
-import { COMMA, DQUOTE, dictionary, findTopLevel, textOf, unquoteText } from './bytes.js';
+import { Byte, dictionary, findTopLevel, textOf, unquoteText } from './bytes.js';
 
 export interface SipUri {
   scheme: string;
@@ -140,9 +140,9 @@ export function parseNameAddr(value: string): NameAddr | null {
   const buf = Buffer.from(value, 'utf8');
   if (!scanNameAddr(buf, 0, buf.length)) return null;
   const { displayStart, displayEnd, uriStart, uriEnd, paramsStart } = nameAddr;
-  const valueEnd = findTopLevel(buf, paramsStart, buf.length, COMMA);
+  const valueEnd = findTopLevel(buf, paramsStart, buf.length, Byte.COMMA);
   let display: string | null = null;
-  if (displayEnd > displayStart) display = buf[displayStart] === DQUOTE ? unquoteText(textOf(buf, displayStart, displayEnd)) : textOf(buf, displayStart, displayEnd);
+  if (displayEnd > displayStart) display = buf[displayStart] === Byte.DQUOTE ? unquoteText(textOf(buf, displayStart, displayEnd)) : textOf(buf, displayStart, displayEnd);
   const paramsText = textOf(buf, paramsStart, valueEnd).trim();
   return {
     display,
@@ -155,7 +155,7 @@ export function parseNameAddr(value: string): NameAddr | null {
 export function parseVia(value: string): Via | null {
   const buf = Buffer.from(value, 'utf8');
   if (!scanVia(buf, 0, buf.length)) return null;
-  const paramsText = textOf(buf, via.paramsStart, findTopLevel(buf, via.paramsStart, buf.length, COMMA)).trim();
+  const paramsText = textOf(buf, via.paramsStart, findTopLevel(buf, via.paramsStart, buf.length, Byte.COMMA)).trim();
   return {
     protocol: textOf(buf, via.protocolStart, via.protocolEnd).replace(/\s+/g, ''),
     transport: textOf(buf, via.transportStart, via.transportEnd),

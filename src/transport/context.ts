@@ -29,6 +29,12 @@ export class TransportOutput implements TransportContext {
   private emittedFrame = -1;
   private nextIndexInFrame = 0;
 
+  /** What emit receives, reused for every message (its frames and ts are the message's own). */
+  private readonly payload: SipPayload = {
+    frame: 0, ts: { sec: 0, nsec: 0, digits: 0 }, ipVersion: 4, srcIp: '', srcPort: 0, dstIp: '', dstPort: 0,
+    transport: 'UDP', bytes: Buffer.alloc(0), frames: [], indexInFrame: 0,
+  };
+
   constructor(
     readonly maxStreamBuffer: number,
     private readonly emit: (p: SipPayload) => void,
@@ -40,19 +46,19 @@ export class TransportOutput implements TransportContext {
       this.emittedFrame = frame;
       this.nextIndexInFrame = 0;
     }
-    this.emit({
-      frame,
-      ts,
-      ipVersion: ep.ipVersion,
-      srcIp: ep.srcIp,
-      srcPort: ep.srcPort,
-      dstIp: ep.dstIp,
-      dstPort: ep.dstPort,
-      transport,
-      bytes,
-      frames,
-      indexInFrame: this.nextIndexInFrame++,
-    });
+    const p = this.payload;
+    p.frame = frame;
+    p.ts = ts;
+    p.ipVersion = ep.ipVersion;
+    p.srcIp = ep.srcIp;
+    p.srcPort = ep.srcPort;
+    p.dstIp = ep.dstIp;
+    p.dstPort = ep.dstPort;
+    p.transport = transport;
+    p.bytes = bytes;
+    p.frames = frames;
+    p.indexInFrame = this.nextIndexInFrame++;
+    this.emit(p);
   }
 
   warn(message: string, frame: number | null): void {

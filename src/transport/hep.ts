@@ -93,6 +93,8 @@ export function hep3Length(buf: Buffer, off: number, end: number): number {
  * be read. `maxInflated` bounds a compressed payload once inflated.
  */
 export function parseHep3(buf: Buffer, off: number, end: number, maxInflated: number): HepCapture | string {
+  // buf may hold more than this packet (a whole captured frame): nothing past `end` is read.
+  if (end - off < HEP3_HEADER_LENGTH) return 'HEP3 packet shorter than its header';
   const declared = buf.readUInt16BE(off + 4);
   if (declared < HEP3_HEADER_LENGTH) return 'HEP3 length field too small';
   const stop = Math.min(end, off + declared);

@@ -7,7 +7,8 @@
 //
 // SIP is recognised by its first line, on any port. Per-flow state lives in one table with a
 // bounded number of entries, the least recently used dropped first.
-import type { DecodeWarning, IpPacket, RawPacket, SipPayload } from '../model.js';
+import type { DecodeWarning, IpPacket, IpVersion, RawPacket, SipPayload } from '../model.js';
+import { uint16At, viewOf } from '../buffer-calls.js';
 import { describeFlow, TransportOutput, type Endpoints } from './context.js';
 import { emitHepCapture, isHep3, parseHep2, parseHep3 } from './hep.js';
 import { SctpHalf } from './sctp.js';
@@ -56,6 +57,7 @@ export class TransportDecoder {
   private nextRecent = 0;
   private readonly udpEndpoints: Endpoints = { ipVersion: 4, srcIp: '', srcPort: 0, dstIp: '', dstPort: 0 };
 
+  /** `emit` gets each SIP message as an object that, like its bytes, is valid only during the call (its frames and ts may be kept). */
   constructor(emit: (p: SipPayload) => void, onWarning: (w: DecodeWarning) => void, options: TransportDecoderOptions = {}) {
     this.out = new TransportOutput(Math.max(1, options.maxStreamBuffer ?? DEFAULT_MAX_STREAM_BUFFER), emit, onWarning);
     this.maxStreams = Math.max(1, options.maxStreams ?? DEFAULT_MAX_STREAMS);
@@ -63,11 +65,22 @@ export class TransportDecoder {
 
   /** One IP datagram (already reassembled from fragments) seen in packet pkt. Emits each complete SIP message; p.bytes may be a view valid only during emit. */
   handle(ip: IpPacket, pkt: RawPacket): void {
+    this.datagram(ip.version, ip.src, ip.dst, ip.protocol, ip.payload, 0, ip.payload.length, ip.frames, pkt);
+  }
+
+  /** handle for a datagram whose payload is buf[start, end) (NetworkDecoder.decodeRange hands them over so). */
+  datagram(
+    version: IpVersion, src: string, dst: string, protocol: number,
+    buf: Buffer, start: number, end: number, frames: number[], pkt: RawPacket,
+  ): void {
     this.out.packet = pkt;
     try {
-      if (ip.protocol === IP_PROTOCOL_UDP) this.udp(ip, pkt);
-      else if (ip.protocol === IP_PROTOCOL_TCP) this.tcp(ip, pkt);
-      else if (ip.protocol === IP_PROTOCOL_SCTP) this.sctp(ip, pkt);
+      if (protocol === IP_PROTOCOL_UDP) this.udp(version, src, dst, buf, start, end, frames, pkt);
+      else if (protocol === IP_PROTOCOL_TCP || protocol === IP_PROTOCOL_SCTP) {
+        const ip: IpPacket = { version, src, dst, protocol, payload: viewOf(buf, start, end), frames };
+        if (protocol === IP_PROTOCOL_TCP) this.tcp(ip, pkt);
+        else this.sctp(ip, pkt);
+      }
     } catch (err) {
       this.out.warn(`transport: could not decode this packet (${(err as Error).message})`, pkt.frame);
     }
@@ -85,39 +98,40 @@ export class TransportDecoder {
     for (const slot of this.recent) slot.flow = null;
   }
 
-  /** A datagram holds one SIP message, a HEP packet, or something else (RTP, STUN, keep-alives: skipped quietly). */
-  private udp(ip: IpPacket, pkt: RawPacket): void {
-    const b = ip.payload;
-    if (b.length < UDP_HEADER_LENGTH) return;
-    const length = b.readUInt16BE(4);
+  /** A datagram (UDP header and payload in buf[start, end)) holds one SIP message, a HEP packet, or something else (RTP, STUN, keep-alives: skipped quietly). */
+  private udp(version: IpVersion, src: string, dst: string, buf: Buffer, start: number, end: number, frames: number[], pkt: RawPacket): void {
+    if (end - start < UDP_HEADER_LENGTH) return;
+    const length = uint16At(buf, start + 4);
     // The UDP length, unless it is 0 (IPv6 jumbograms) or beyond what the IP payload holds.
-    const end = length >= UDP_HEADER_LENGTH && length <= b.length ? length : b.length;
-    const start = skipLineBreaks(b, UDP_HEADER_LENGTH, end);
-    if (start >= end) return;
-    if (startLineStatus(b, start, end) === START_LINE_SIP) {
+    const udpEnd = length >= UDP_HEADER_LENGTH && length <= end - start ? start + length : end;
+    const payloadStart = start + UDP_HEADER_LENGTH;
+    const sipStart = skipLineBreaks(buf, payloadStart, udpEnd);
+    if (sipStart >= udpEnd) return;
+    if (startLineStatus(buf, sipStart, udpEnd) === START_LINE_SIP) {
       // emitSip copies the endpoints out: one object serves every datagram.
       const ep = this.udpEndpoints;
-      ep.ipVersion = ip.version;
-      ep.srcIp = ip.src;
-      ep.srcPort = (b[0] << 8) | b[1];
-      ep.dstIp = ip.dst;
-      ep.dstPort = (b[2] << 8) | b[3];
-      this.out.emitSip(b.subarray(start, end), pkt.frame, ip.frames, pkt.ts, ep, 'UDP');
+      ep.ipVersion = version;
+      ep.srcIp = src;
+      ep.srcPort = uint16At(buf, start);
+      ep.dstIp = dst;
+      ep.dstPort = uint16At(buf, start + 2);
+      this.out.emitSip(viewOf(buf, sipStart, udpEnd), pkt.frame, frames, pkt.ts, ep, 'UDP');
       return;
     }
-    if (isHep3(b, UDP_HEADER_LENGTH, end)) {
-      const hep = parseHep3(b, UDP_HEADER_LENGTH, end, this.out.maxStreamBuffer);
+    if (isHep3(buf, payloadStart, udpEnd)) {
+      const hep = parseHep3(buf, payloadStart, udpEnd, this.out.maxStreamBuffer);
       if (typeof hep === 'string') {
-        this.out.warn(`${describeFlow('UDP', endpointsOf(ip, b.readUInt16BE(0), b.readUInt16BE(2)))}: ${hep}`, pkt.frame);
+        const ep: Endpoints = { ipVersion: version, srcIp: src, srcPort: uint16At(buf, start), dstIp: dst, dstPort: uint16At(buf, start + 2) };
+        this.out.warn(`${describeFlow('UDP', ep)}: ${hep}`, pkt.frame);
         return;
       }
-      emitHepCapture(this.out, hep, pkt.frame, ip.frames, pkt.ts);
+      emitHepCapture(this.out, hep, pkt.frame, frames, pkt.ts);
       return;
     }
-    const first = b[UDP_HEADER_LENGTH];
+    const first = buf[payloadStart];
     if (first === 1 || first === 2) {
-      const hep = parseHep2(b, UDP_HEADER_LENGTH, end, pkt.ts);
-      if (hep !== null) emitHepCapture(this.out, hep, pkt.frame, ip.frames, pkt.ts);
+      const hep = parseHep2(buf, payloadStart, udpEnd, pkt.ts);
+      if (hep !== null) emitHepCapture(this.out, hep, pkt.frame, frames, pkt.ts);
     }
   }
 

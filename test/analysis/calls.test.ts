@@ -90,6 +90,16 @@ describe('call details', () => {
     });
   });
 
+  it('takes the caller and callee users from SIP and tel URIs, parameters and scheme case aside', () => {
+    const users = (fromUri: string, toUri: string) => {
+      const call = analyze(edit(corpus('call-basic-udp'), 0, { fromUri, toUri })).calls[0]!;
+      return [call.caller.user, call.callee.user];
+    };
+    expect(users('sip:alice;tag-param=1@example.com', 'TEL:+4930123;phone-context=example.com')).toEqual(['alice', '+4930123']);
+    expect(users('sips:@example.com', 'Tel:;x')).toEqual([null, null]);
+    expect(users('sip:example.com;transport=udp', 'urn:service:sos')).toEqual([null, null]);
+  });
+
   it('measures post-dial delay from the first INVITE when a retry was needed (call-503-retry-after)', () => {
     const c = corpus('call-503-retry-after');
     expect(analyze(c).calls[0]!.postDialDelay).toBeCloseTo(Number(c.messages[6]!.time) - Number(c.messages[0]!.time), 6);

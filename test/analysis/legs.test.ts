@@ -57,6 +57,18 @@ describe('call legs', () => {
     expect(legsOf(legB(() => ({ callId: `1${LEG_A}` })))[0]![1]).toEqual([]);
   });
 
+  it('links every Call-ID made of one other plus a prefix, in call order, however many', () => {
+    const c = corpus('call-basic-udp-sll');
+    const legB = c.messages.filter((m) => m.callId === LEG_B);
+    const copies = Array.from({ length: 12 }, (_, k) => legB.map((m) => ({ ...m, callId: `${k.toString(36)}.${LEG_A}` })));
+    const messages = [...c.messages, ...copies.flat()].map((m, id) => ({ ...m, id }));
+    const legs = new Map(legsOf({ messages, end: c.end }) as [string, { callId: string; reason: string }[]][]);
+    const prefixed = copies.map((_, k) => `${k.toString(36)}.${LEG_A}`);
+    expect(legs.get(LEG_A)!.map((l) => l.callId)).toEqual(prefixed);
+    for (const id of prefixed) expect(legs.get(id)).toEqual([{ callId: LEG_A, reason: 'Call-ID suffix', guess: false }]);
+    expect(legs.get(LEG_B)).toEqual([]);
+  });
+
   it('guesses a link from the same caller and callee on the next hop within the window', () => {
     const links = legsOf(legB(outgoingLeg));
     expect(links[0]![1]).toEqual([{ callId: LEG_B, reason: 'guess: same caller and callee, INVITEs 0.496 s apart on different hops', guess: true }]);

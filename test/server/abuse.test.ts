@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigCapture } from './helpers/captures.js';
-import { corpusFile, getJson, ROOT, sendJson, startServer, uploadRaw, waitSettled, type ServerProcess } from './helpers/server.js';
+import { corpusFile, getJson, ROOT, sendJson, startServer, uploadRaw, waitIndexed, waitSettled, type ServerProcess } from './helpers/server.js';
 
 const UPLOAD_LIMIT = 100 * 1024;
 const UPLOAD_TIMEOUT_S = 2;
@@ -102,7 +102,8 @@ describe('sipladder serve --max-upload 100K --max-uploads 2 --upload-timeout 2',
   beforeAll(async () => {
     server = await startServer({ args: ['--max-upload', '100K', '--max-uploads', '2', '--upload-timeout', String(UPLOAD_TIMEOUT_S)] });
     id = (await (await uploadRaw(server.url, corpusFile('call-basic-udp'))).json()).capture.id;
-    await waitSettled(server.url, id);
+    // The tests compare the data directory before and after: nothing may still be building.
+    await waitIndexed(server.url, id);
     base = `${server.url}/api/captures/${id}`;
   });
 
@@ -171,7 +172,7 @@ describe('sipladder serve --max-upload 100K --max-uploads 2 --upload-timeout 2',
     // The stalled uploads gave their places back.
     const accepted = await uploadRaw(server.url, corpusFile('call-486-busy'));
     expect(accepted.status).toBe(202);
-    expect((await waitSettled(server.url, (await accepted.json()).capture.id)).status).toBe('ready');
+    expect((await waitIndexed(server.url, (await accepted.json()).capture.id)).status).toBe('ready');
   });
 
   it('refuses malformed JSON bodies with 400 and changes nothing', async () => {

@@ -1,13 +1,17 @@
 // Durability: a restart keeps captures and share links; a server killed (kill -9) in the
-// middle of an upload leaves no capture and no file, and one killed in the middle of an
+// middle of an upload leaves no capture and no file, one killed in the middle of an
 // analysis takes it up again at the next start (or, cut off too often, fails it with a
-// way to retry).
+// way to retry), and one killed while building a capture's text index goes on from where
+// the index reaches.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeRaw } from '../../server/store/raw-text.js';
 import { bigCapture } from './helpers/captures.js';
+import { referenceAnalysis } from './helpers/reference.js';
 import {
-  corpusFile, getJson, sendJson, startServer, tempDir, uploadRaw, waitSettled, type ServerProcess,
+  corpusFile, getJson, sendJson, startServer, tempDir, uploadRaw, waitIndexed, waitSettled, type ServerProcess,
 } from './helpers/server.js';
 
 const running: ServerProcess[] = [];
@@ -21,6 +25,19 @@ async function start(dataDir: string, options?: Record<string, unknown>): Promis
 afterEach(async () => {
   for (const s of running.splice(0)) await s.stop();
 });
+
+/** The text index's watermark and its documents for a capture, read from the database of a stopped server. */
+function textIndexOnDisk(dataDir: string, captureId: number): { watermark: number; documents: number } {
+  const db = new Database(join(dataDir, 'sipladder.db'), { readonly: true });
+  try {
+    return {
+      watermark: db.prepare('SELECT text_indexed FROM captures WHERE id = ?').pluck().get(captureId) as number,
+      documents: db.prepare('SELECT count(*) FROM messages_fts WHERE rowid BETWEEN ? AND ?').pluck().get(captureId * 2 ** 32, (captureId + 1) * 2 ** 32 - 1) as number,
+    };
+  } finally {
+    db.close();
+  }
+}
 
 /** Resolves once the capture's event stream reports analysis progress past zero bytes. */
 async function firstProgress(base: string, id: number): Promise<void> {
@@ -45,7 +62,7 @@ describe('restarts', () => {
     const dataDir = tempDir('restart');
     let server = await start(dataDir);
     const { capture } = await (await uploadRaw(server.url, corpusFile('call-basic-udp'))).json();
-    await waitSettled(server.url, capture.id);
+    await waitIndexed(server.url, capture.id);
     const { items } = await getJson(`${server.url}/api/captures/${capture.id}/calls`);
     const callId = encodeURIComponent(items[0].callId);
     await sendJson('PUT', `${server.url}/api/captures/${capture.id}/aliases`, { aliases: { '127.0.0.1:15060': 'bob phone' } });
@@ -115,6 +132,50 @@ describe('restarts', () => {
     const search = await getJson(`${server.url}/api/captures/${capture.id}/search?q=SIP/2.0&limit=1`);
     expect(search.total).toBe(6 * 3240);
     expect(existsSync(join(dataDir, 'files', capture.sha256))).toBe(true);
+  }, 180_000);
+
+  it('takes up a text index cut off by kill -9 where it reaches, and searches alike meanwhile', async () => {
+    const dataDir = tempDir('kill-index');
+    const file = bigCapture(6);
+    const messages = 6 * 3240;
+    // 50 messages a transaction: the index takes hundreds of steps to build.
+    let server = await start(dataDir, { textIndexBatch: 50 });
+    const { capture } = await (await uploadRaw(server.url, file, 'big.pcap')).json();
+    const reference = await referenceAnalysis(file);
+    const texts = reference.raws.map((r) => decodeRaw(r).text.toLowerCase());
+    const searches = ['SIP/2.0', 'cseq: 2 bye', '127.0.0.1:15300', reference.messages[messages - 1]!.callId!];
+    const expected = searches.map((q) => {
+      const ids = texts.flatMap((t, id) => (t.includes(q.toLowerCase()) ? [id] : []));
+      return { total: ids.length, ids: ids.slice(0, 100) };
+    });
+    const search = async (q: string) => {
+      const r = await getJson(`${server.url}/api/captures/${capture.id}/search?q=${encodeURIComponent(q)}`);
+      return { total: r.total, ids: r.items.map((h: { message: number }) => h.message) };
+    };
+    const poll = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return getJson(`${server.url}/api/captures/${capture.id}`);
+    };
+    let summary = await waitSettled(server.url, capture.id, 120_000);
+    while (summary.textIndexed === 0) summary = await poll();
+    expect(summary.textIndexed).toBeLessThan(messages);
+    for (const [i, q] of searches.entries()) expect(await search(q), q).toEqual(expected[i]);
+    await server.kill();
+
+    // Each step moved the watermark with its documents: the kill left them in step.
+    const cut = textIndexOnDisk(dataDir, capture.id);
+    expect(cut.watermark).toBeGreaterThan(0);
+    expect(cut.watermark).toBeLessThan(messages);
+    expect(cut.documents).toBe(cut.watermark);
+
+    server = await start(dataDir);
+    summary = await getJson(`${server.url}/api/captures/${capture.id}`);
+    // The analysis stands; only the index is taken up.
+    expect(summary).toMatchObject({ status: 'ready', attempts: 1, messages });
+    while (summary.textIndexed < messages) summary = await poll();
+    for (const [i, q] of searches.entries()) expect(await search(q), q).toEqual(expected[i]);
+    await server.stop();
+    expect(textIndexOnDisk(dataDir, capture.id)).toEqual({ watermark: messages, documents: messages });
   }, 180_000);
 
   it('fails an analysis cut off three times, and runs it again on request', async () => {

@@ -67,8 +67,8 @@ function anomalyKindOf(call: Call): string | null {
 }
 
 /**
- * Stores calls the way the analysis writer does (calls, call_documents and call_tags rows, in
- * one transaction) and makes the capture ready, through a connection of its own: the read side
+ * Stores calls the way the analysis writer does (calls, calls_fts, call_documents and call_tags
+ * rows, in one transaction) and makes the capture ready, through a connection of its own: the read side
  * is tested apart from however the writer gathers them. The corpus tests cover both together.
  */
 function storeCalls(path: string, captureId: number, calls: { call: Call; labels: (string | number)[] }[]): void {
@@ -76,6 +76,7 @@ function storeCalls(path: string, captureId: number, calls: { call: Call; labels
   db.pragma('busy_timeout = 15000');
   const insert = db.prepare(`INSERT INTO calls (capture_id, idx, call_id, kind, outcome, final_status, start_time, duration, pdd,
     message_count, caller, callee, caller_user, callee_user, parties_text, anomaly_kinds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const textIndex = db.prepare('INSERT INTO calls_fts (rowid, caller_user, callee_user, call_id, parties) VALUES (?, ?, ?, ?, ?)');
   const document = db.prepare('INSERT INTO call_documents (capture_id, idx, data_json) VALUES (?, ?, ?)');
   const tag = db.prepare('INSERT OR IGNORE INTO call_tags (capture_id, tag, idx) VALUES (?, ?, ?)');
   db.transaction(() => {
@@ -85,6 +86,7 @@ function storeCalls(path: string, captureId: number, calls: { call: Call; labels
       const kind = anomalyKindOf(c);
       insert.run(captureId, idx, c.callId, c.kind, c.outcome, c.finalStatus, Number(c.startTime), c.duration, c.postDialDelay, c.messages.length,
         partyName(c.caller), partyName(c.callee), c.caller.user, c.callee.user, parties, JSON.stringify(kind === null ? [] : [kind]));
+      textIndex.run(captureId * 2 ** 32 + idx, c.caller.user, c.callee.user, c.callId, parties);
       document.run(captureId, idx, JSON.stringify(c));
       for (const label of new Set(labels)) tag.run(captureId, typeof label === 'string' ? `m:${label}` : `s:${label}`, idx);
       if (kind !== null) tag.run(captureId, `a:${kind}`, idx);

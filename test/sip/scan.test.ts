@@ -177,6 +177,29 @@ describe('scanSip headers', () => {
     expect(head).toMatchObject({ sentBy: 'host.example.com:5060', branch: 'z9hG4bK-ws' });
   });
 
+  it('reads parameters named in upper case or with spaces around them, and a sent-protocol in lower case', () => {
+    const head = scanSip(message([
+      'SIP/2.0 180 Ringing',
+      'Via: sip/2.0/udp 127.0.0.1:15061;BRANCH=z9hG4bK-up;rport',
+      'From: "Alice" <sip:alice@sipladder.test> ; Tag=a1',
+      'To: <sip:bob@sipladder.test>;TAG = b1',
+      'Call-ID: 1-1@127.0.0.1',
+      'CSeq: 1 INVITE',
+      'Content-Length: 0',
+    ]), udp);
+    expect(head).toMatchObject({ sentBy: '127.0.0.1:15061', branch: 'z9hG4bK-up', fromDisplay: 'Alice', fromTag: 'a1', toTag: 'b1', malformed: null });
+  });
+
+  it('reads methods and reason phrases as written, the usual ones and others alike', () => {
+    const request = (method: string) => scanSip(message([`${method} sip:bob@127.0.0.1 SIP/2.0`, ...BASE_HEADERS.slice(0, 5), `CSeq: 7 ${method}`, 'Content-Length: 0']), udp);
+    for (const method of ['INVITE', 'ACK', 'SUBSCRIBE', 'invite', 'FOO', 'INVITES']) {
+      expect(request(method)).toMatchObject({ isRequest: true, method, cseqMethod: method, cseq: `7 ${method}`, malformed: null });
+    }
+    const response = (line: string) => scanSip(message([line, ...BASE_HEADERS, 'Content-Length: 0']), udp).reason;
+    expect(['SIP/2.0 200 OK', 'SIP/2.0 200 Fine', 'SIP/2.0 486 Busy Here', 'SIP/2.0 486 busy here', 'SIP/2.0 100 Trying'].map(response))
+      .toEqual(['OK', 'Fine', 'Busy Here', 'busy here', 'Trying']);
+  });
+
   it('reads quoted display names with commas, semicolons, angle brackets and escaped quotes', () => {
     const bytes = Buffer.from(invite().toString('utf8')
       .replace('From: "Alice" <sip:alice@sipladder.test>;tag=a1', 'From: "Smith, John \\"JJ\\" <boss>; x" <sip:john@example.com;user=phone>;tag=t-1;x=y')

@@ -1,7 +1,9 @@
 // Responses that say the two sides disagree about the dialog or the route: 481 (state lost),
 // 491 (glare), 482 / 483 (loops), and a CANCEL that crossed the answer.
 import { hasResponseWith, responseCopies } from '../lists.js';
-import type { TxnState } from '../state.js';
+import { NONE } from '../message-log.js';
+import { CANCEL } from '../methods.js';
+import * as facts from './facts.js';
 import { at, clockOf, finalName, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
 
 export const CALL_LEG_UNKNOWN: AnomalyKind = {
@@ -32,10 +34,11 @@ export const CANCEL_AFTER_ANSWER: AnomalyKind = {
   reference: 'RFC 3261 §9.1',
 };
 
-function explainResponse(txn: TxnState, id: number, ctx: RuleContext): string {
-  const { log } = ctx;
+function explainResponse(t: number, id: number, ctx: RuleContext): string {
+  const { log, txnTable: txns } = ctx;
   const status = log.status(id);
-  const head = `The ${requestName(txn)} sent at ${clockOf(log, txn.firstRequest)} was answered ${status}${status === txn.finalStatus && txn.finalReason ? ` ${txn.finalReason}` : ''} by ${log.src(id)} at ${clockOf(log, id)}. `;
+  const reason = txns.final(t) !== NONE && status === txns.finalStatus(t) ? txns.finalReason(t) : null;
+  const head = `The ${requestName(log, txns, t)} sent at ${clockOf(log, txns.firstRequest(t))} was answered ${status}${reason ? ` ${reason}` : ''} by ${log.src(id)} at ${clockOf(log, id)}. `;
   if (status === 481) {
     return (
       head +
@@ -64,34 +67,37 @@ function kindOf(status: number): AnomalyKind | null {
 }
 
 function dialogErrorResponses(ctx: RuleContext, report: (f: Finding) => void): void {
-  for (const txn of ctx.txns) {
-    if (!hasResponseWith(txn, ctx.log, (status) => kindOf(status) !== null)) continue;
-    for (const c of responseCopies(txn, ctx.log)) {
+  const { log, txnTable: txns } = ctx;
+  for (const t of ctx.txns) {
+    if (!hasResponseWith(txns, t, log, (status) => kindOf(status) !== null)) continue;
+    for (const c of responseCopies(txns, t, log)) {
       const kind = kindOf(c.status);
       if (kind === null) continue;
-      report({ kind, subject: txn.id, callId: txn.call.callId, messages: [txn.firstRequest, c.ids[0]!], explanation: explainResponse(txn, c.ids[0]!, ctx) });
+      report({ kind, subject: txns.id(t), callId: ctx.call.callId, messages: [txns.firstRequest(t), c.ids[0]!], explanation: explainResponse(t, c.ids[0]!, ctx) });
     }
   }
 }
 
 /** §9.1: a CANCEL has no effect on an INVITE already answered 2xx; the caller must then end the call with BYE. */
 function cancelAfterAnswer(ctx: RuleContext, report: (f: Finding) => void): void {
-  const { log } = ctx;
+  const { log, txnTable: txns, dialogTable: dialogs } = ctx;
   for (const cancel of ctx.txns) {
-    const invite = cancel.cancels;
-    if (cancel.method !== 'CANCEL' || invite === null || invite.firstSuccess === null) continue;
-    const answer = invite.firstSuccess;
-    const cancelId = cancel.firstRequest;
+    const invite = txns.cancels(cancel);
+    if (txns.method(cancel) !== CANCEL || invite === NONE || txns.firstSuccess(invite) === NONE) continue;
+    const answer = txns.firstSuccess(invite);
+    const cancelId = txns.firstRequest(cancel);
     const order = log.time(cancelId) > log.time(answer) ? 'after the INVITE had been answered' : 'while the answer was on its way';
-    const bye = invite.dialog?.terminatedBy ?? null;
+    const dialog = txns.dialog(invite);
+    const terminatedBy = dialog === NONE ? NONE : dialogs.terminatedBy(dialog);
+    const bye = terminatedBy === NONE ? null : terminatedBy;
     report({
       kind: CANCEL_AFTER_ANSWER,
-      subject: cancel.id,
-      callId: cancel.call.callId,
+      subject: txns.id(cancel),
+      callId: ctx.call.callId,
       messages: bye === null ? [cancelId, answer] : [cancelId, answer, bye],
       explanation:
         `The CANCEL at ${clockOf(log, cancelId)} was sent ${order} (${at(log, answer)}): a CANCEL cannot undo an answered INVITE` +
-        (cancel.finalStatus !== null ? ` (it was answered ${finalName(cancel)})` : '') +
+        (txns.final(cancel) !== NONE ? ` (it was answered ${finalName(txns, cancel)})` : '') +
         `, so the callee was connected although the caller had hung up. ` +
         (bye === null
           ? 'No BYE followed in the capture: the caller should have ended the call with BYE after the 2xx; check that it does, or the callee stays connected until a timer ends the call.'
@@ -102,5 +108,8 @@ function cancelAfterAnswer(ctx: RuleContext, report: (f: Finding) => void): void
 
 export const dialogErrorRules: RuleFamily = {
   kinds: [CALL_LEG_UNKNOWN, GLARE, LOOP_DETECTED, CANCEL_AFTER_ANSWER],
-  rules: [dialogErrorResponses, cancelAfterAnswer],
+  rules: [
+    { when: facts.DIALOG_ERROR, run: dialogErrorResponses },
+    { when: facts.CANCEL, run: cancelAfterAnswer },
+  ],
 };

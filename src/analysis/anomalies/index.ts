@@ -3,6 +3,10 @@
 // skips what they already explained. Anomaly ids follow the catalogue's order across the
 // whole capture: every finding of a rule before those of the next, and within a rule in the
 // order of its subjects (transactions, dialogs, calls or messages).
+import type { Call, Registration } from '../../model.js';
+import { callDialogs, callTxns } from '../lists.js';
+import type { MessageLog } from '../message-log.js';
+import type { CallState, DialogTable, TxnTable } from '../state.js';
 import { ackRules } from './acks.js';
 import { authRules } from './auth.js';
 import { dialogErrorRules } from './dialog-errors.js';
@@ -14,7 +18,8 @@ import { sessionTimerRules } from './session-timer.js';
 import { timeoutRules } from './timeouts.js';
 import { timingRules } from './timing.js';
 import { transportRules } from './transport.js';
-import type { AnomalyKind, Finding, RuleContext, RuleFamily } from './types.js';
+import { callFacts } from './facts.js';
+import type { AnomalyKind, Finding, RuleContext, RuleFamily, RuleThresholds } from './types.js';
 
 export type { AnomalyKind, Finding, RuleContext, RuleThresholds } from './types.js';
 export { malformedMessage, oversizedWithoutCall } from './transport.js';
@@ -39,10 +44,60 @@ const RULES = FAMILIES.flatMap((f) => f.rules);
 export const OVERSIZED_RULE = RULES.indexOf(transportRules.rules[0]!);
 export const MALFORMED_RULE = RULES.indexOf(transportRules.rules[1]!);
 
+/** The facts of a call that some rule looks for. */
+const ANY_FACT = RULES.reduce((facts, rule) => facts | rule.when, 0);
+
 /** Every kind the analyzer can raise, by name. */
 export const ANOMALY_KINDS: ReadonlyMap<string, AnomalyKind> = new Map(FAMILIES.flatMap((f) => f.kinds.map((k) => [k.kind, k] as const)));
 
-/** Runs every rule on one call; `report` gets each finding with the number of its rule. */
-export function detectAnomalies(ctx: RuleContext, report: (rule: number, finding: Finding) => void): void {
-  for (let rule = 0; rule < RULES.length; rule++) RULES[rule]!(ctx, (f) => report(rule, f));
+/** A settled call as the detector gets it: the rule context but for what the detector supplies. */
+export interface SettledCall {
+  readonly call: CallState;
+  readonly txnTable: TxnTable;
+  readonly dialogTable: DialogTable;
+  readonly summary: Call;
+  readonly registration: Registration | null;
+  readonly log: MessageLog;
+  readonly end: number;
+}
+
+/**
+ * Runs the rules on each settled call, those whose facts the call has; the sink gets each
+ * finding with the number of its rule. One reporting function serves every rule and call (no
+ * closure per rule and call).
+ */
+export class AnomalyDetector {
+  private rule = 0;
+  private readonly explained = new Set<number>();
+  private readonly report = (finding: Finding): void => this.sink(this.rule, finding);
+
+  constructor(
+    private readonly thresholds: RuleThresholds,
+    private readonly sink: (rule: number, finding: Finding) => void,
+  ) {}
+
+  detect(settled: SettledCall): void {
+    const { call, txnTable, dialogTable } = settled;
+    const facts = callFacts(call, txnTable, dialogTable, settled.summary, settled.registration, settled.log, this.thresholds);
+    if ((facts & ANY_FACT) === 0) return;
+    this.explained.clear();
+    const ctx: RuleContext = {
+      call,
+      txns: callTxns(call, txnTable),
+      dialogs: callDialogs(call, dialogTable),
+      txnTable,
+      dialogTable,
+      summary: settled.summary,
+      registration: settled.registration,
+      log: settled.log,
+      end: settled.end,
+      thresholds: this.thresholds,
+      explained: this.explained,
+    };
+    for (let rule = 0; rule < RULES.length; rule++) {
+      if ((RULES[rule]!.when & facts) === 0) continue;
+      this.rule = rule;
+      RULES[rule]!.run(ctx, this.report);
+    }
+  }
 }

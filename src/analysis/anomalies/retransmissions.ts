@@ -2,10 +2,11 @@
 // warning when one transaction is copied more often than the RFC 3261 timers allow.
 import { requestCopies, responseCopies, type ResponseCopies } from '../lists.js';
 import type { MessageLog } from '../message-log.js';
+import type { TxnTable } from '../state.js';
 import { retransmitIntervals } from '../transactions.js';
 import { count, secondsList } from '../wording.js';
+import * as facts from './facts.js';
 import { clockOf, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
-import type { TxnState } from '../state.js';
 
 export const RETRANSMISSIONS: AnomalyKind = {
   kind: 'retransmissions',
@@ -22,16 +23,17 @@ export const RETRANSMISSION_STORM: AnomalyKind = {
 };
 
 /** The retransmitted copies: further request copies and every response copy after the first. */
-function copies(txn: TxnState, log: MessageLog, groups: readonly ResponseCopies[]): number[] {
-  const ids = requestCopies(txn, log).slice(1);
+function copies(txns: TxnTable, t: number, log: MessageLog, groups: readonly ResponseCopies[]): number[] {
+  const ids = requestCopies(txns, t, log).slice(1);
   for (const c of groups) for (let i = 1; i < c.ids.length; i++) ids.push(c.ids[i]!);
   return ids;
 }
 
-function describe(txn: TxnState, ctx: RuleContext, groups: readonly ResponseCopies[]): string {
+function describe(txns: TxnTable, t: number, log: MessageLog, groups: readonly ResponseCopies[]): string {
   const parts: string[] = [];
-  if (txn.requestCount > 1) {
-    parts.push(`the request was sent ${count(txn.requestCount, 'time', 'times')} (after ${secondsList(retransmitIntervals(txn, ctx.log))})`);
+  const requests = txns.requestCount(t);
+  if (requests > 1) {
+    parts.push(`the request was sent ${count(requests, 'time', 'times')} (after ${secondsList(retransmitIntervals(txns, t, log))})`);
   }
   for (const c of groups) {
     if (c.ids.length > 1) parts.push(`the ${c.status} was sent ${count(c.ids.length, 'time', 'times')}`);
@@ -40,32 +42,33 @@ function describe(txn: TxnState, ctx: RuleContext, groups: readonly ResponseCopi
 }
 
 function retransmissionNotes(ctx: RuleContext, report: (f: Finding) => void): void {
-  const { log } = ctx;
+  const { log, txnTable: txns } = ctx;
   const threshold = ctx.thresholds.retransmissionStormThreshold;
-  for (const txn of ctx.txns) {
-    if (txn.retransmissions === 0) continue;
-    const first = txn.firstRequest;
-    const groups = responseCopies(txn, log);
-    const what = `${requestName(txn)} at ${clockOf(log, first)} (${log.src(first)} -> ${log.dst(first)}, ${log.transport(first)})`;
-    if (txn.retransmissions >= threshold) {
+  for (const t of ctx.txns) {
+    const retransmissions = txns.retransmissions(t);
+    if (retransmissions === 0) continue;
+    const first = txns.firstRequest(t);
+    const groups = responseCopies(txns, t, log);
+    const what = `${requestName(log, txns, t)} at ${clockOf(log, first)} (${log.src(first)} -> ${log.dst(first)}, ${log.transport(first)})`;
+    if (retransmissions >= threshold) {
       report({
         kind: RETRANSMISSION_STORM,
-        subject: txn.id,
-        callId: txn.call.callId,
-        messages: copies(txn, log, groups),
+        subject: txns.id(t),
+        callId: ctx.call.callId,
+        messages: copies(txns, t, log, groups),
         explanation:
-          `The ${what} has ${txn.retransmissions} retransmissions: ${describe(txn, ctx, groups)}. ` +
+          `The ${what} has ${retransmissions} retransmissions: ${describe(txns, t, log, groups)}. ` +
           `RFC 3261's timers produce at most 10 in the 64*T1 = 32 s a transaction lives, so a peer is retransmitting too fast or too long, ` +
           `or the same message is looping. Check the retransmitting side's timer settings (T1, T2) and whether its counterpart ever answers.`,
       });
-    } else if (!ctx.explained.has(txn)) {
+    } else if (!ctx.explained.has(t)) {
       report({
         kind: RETRANSMISSIONS,
-        subject: txn.id,
-        callId: txn.call.callId,
-        messages: copies(txn, log, groups),
+        subject: txns.id(t),
+        callId: ctx.call.callId,
+        messages: copies(txns, t, log, groups),
         explanation:
-          `The ${what} was retransmitted: ${describe(txn, ctx, groups)}. ` +
+          `The ${what} was retransmitted: ${describe(txns, t, log, groups)}. ` +
           `Over UDP a copy is sent when the expected answer did not arrive in time (T1 = 500 ms, doubling): a message was lost or answered slowly. ` +
           `A few are normal on lossy links; many point at packet loss, an overloaded peer or one-way reachability.`,
       });
@@ -75,5 +78,5 @@ function retransmissionNotes(ctx: RuleContext, report: (f: Finding) => void): vo
 
 export const retransmissionRules: RuleFamily = {
   kinds: [RETRANSMISSIONS, RETRANSMISSION_STORM],
-  rules: [retransmissionNotes],
+  rules: [{ when: facts.RETRANSMISSIONS, run: retransmissionNotes }],
 };

@@ -2,7 +2,10 @@
 // the post-dial delay a caller hears as silence.
 import { firstAlerting, initialInvites } from '../calls.js';
 import { requestCopies } from '../lists.js';
+import { NONE } from '../message-log.js';
+import { INVITE } from '../methods.js';
 import { seconds } from '../wording.js';
+import * as facts from './facts.js';
 import { at, clockOf, requestName, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
 
 export const SLOW_TRYING: AnomalyKind = {
@@ -25,23 +28,23 @@ export const LONG_POST_DIAL_DELAY: AnomalyKind = {
  * INVITE's destination (not a response relayed from further on, not a reply to another copy).
  */
 function slowTrying(ctx: RuleContext, report: (f: Finding) => void): void {
-  const { log } = ctx;
+  const { log, txnTable: txns } = ctx;
   const limit = ctx.thresholds.slowTryingMs / 1000;
-  for (const txn of ctx.txns) {
-    if (txn.method !== 'INVITE' || txn.firstResponse === null) continue;
-    const invite = txn.firstRequest;
-    const response = txn.firstResponse;
-    if (log.src(response) !== log.dst(invite)) continue;
+  for (const t of ctx.txns) {
+    const response = txns.firstResponse(t);
+    if (txns.method(t) !== INVITE || response === NONE) continue;
+    const invite = txns.firstRequest(t);
+    if (log.srcNumber(response) !== log.dstNumber(invite)) continue;
     const delay = log.time(response) - log.time(invite);
     if (delay <= limit) continue;
-    const copies = requestCopies(txn, log).filter((r) => log.time(r) < log.time(response)).length;
+    const copies = requestCopies(txns, t, log).filter((r) => log.time(r) < log.time(response)).length;
     report({
       kind: SLOW_TRYING,
-      subject: txn.id,
-      callId: txn.call.callId,
+      subject: txns.id(t),
+      callId: ctx.call.callId,
       messages: [invite, response],
       explanation:
-        `The first answer to the ${requestName(txn)} sent at ${clockOf(log, invite)} came from ${log.dst(invite)} only after ${seconds(delay)} s (a ${log.status(response)}). ` +
+        `The first answer to the ${requestName(log, txns, t)} sent at ${clockOf(log, invite)} came from ${log.dst(invite)} only after ${seconds(delay)} s (a ${log.status(response)}). ` +
         `A server that cannot answer within 200 ms should send 100 Trying at once so the client stops retransmitting` +
         (copies > 1 ? `; here the client had sent the INVITE ${copies} times by then` : '') +
         `. A slow first answer points at a busy server or a slow lookup (DNS, database) before it replies.`,
@@ -50,13 +53,13 @@ function slowTrying(ctx: RuleContext, report: (f: Finding) => void): void {
 }
 
 function longPostDialDelay(ctx: RuleContext, report: (f: Finding) => void): void {
-  const { log, call } = ctx;
+  const { log, call, txnTable: txns } = ctx;
   const limit = ctx.thresholds.longPostDialDelaySec;
   const pdd = ctx.summary.postDialDelay;
   if (pdd === null || pdd <= limit) return;
-  const initial = initialInvites(ctx.txns);
-  const invite = initial[0]!.firstRequest;
-  const alerting = firstAlerting(initial, log)!;
+  const initial = initialInvites(call, txns);
+  const invite = txns.firstRequest(initial[0]!);
+  const alerting = firstAlerting(txns, initial, log);
   const attempts = initial.length;
   report({
     kind: LONG_POST_DIAL_DELAY,
@@ -72,5 +75,8 @@ function longPostDialDelay(ctx: RuleContext, report: (f: Finding) => void): void
 
 export const timingRules: RuleFamily = {
   kinds: [SLOW_TRYING, LONG_POST_DIAL_DELAY],
-  rules: [slowTrying, longPostDialDelay],
+  rules: [
+    { when: facts.SLOW_FIRST_ANSWER, run: slowTrying },
+    { when: facts.LONG_POST_DIAL_DELAY, run: longPostDialDelay },
+  ],
 };

@@ -1,6 +1,7 @@
 // Problems of the message itself: too large for UDP (RFC 3261 §18.1.1), or not valid SIP.
 import type { MessageLog } from '../message-log.js';
 import { count } from '../wording.js';
+import * as facts from './facts.js';
 import { at, type AnomalyKind, type Finding, type RuleContext, type RuleFamily } from './types.js';
 
 export const UDP_MESSAGE_TOO_LARGE: AnomalyKind = {
@@ -69,5 +70,8 @@ function malformed(ctx: RuleContext, report: (f: Finding) => void): void {
 
 export const transportRules: RuleFamily = {
   kinds: [UDP_MESSAGE_TOO_LARGE, MALFORMED_MESSAGE],
-  rules: [oversized, malformed],
+  rules: [
+    { when: facts.OVERSIZED, run: oversized },
+    { when: facts.MALFORMED, run: malformed },
+  ],
 };

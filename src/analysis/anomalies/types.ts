@@ -2,8 +2,8 @@
 // reference) and the context a rule reads when the capture has ended.
 import type { Call, Registration, Severity } from '../../model.js';
 import { responseCopies } from '../lists.js';
-import type { MessageLog } from '../message-log.js';
-import type { CallState, DialogState, TxnState } from '../state.js';
+import { NONE, type MessageLog } from '../message-log.js';
+import type { CallState, DialogTable, TxnTable } from '../state.js';
 import { clockTime } from '../wording.js';
 
 export interface AnomalyKind {
@@ -39,9 +39,11 @@ export interface RuleThresholds {
 /** One settled call, as every rule sees it. */
 export interface RuleContext {
   readonly call: CallState;
-  /** Its transactions and dialogs, in id order. */
-  readonly txns: readonly TxnState[];
-  readonly dialogs: readonly DialogState[];
+  /** Its transactions and dialogs (slots of these tables), oldest first. */
+  readonly txns: readonly number[];
+  readonly dialogs: readonly number[];
+  readonly txnTable: TxnTable;
+  readonly dialogTable: DialogTable;
   /** The call as reported. */
   readonly summary: Call;
   /** Its registration, for a REGISTER call. */
@@ -51,15 +53,21 @@ export interface RuleContext {
   readonly end: number;
   readonly thresholds: RuleThresholds;
   /** Transactions whose retransmissions a finding already explains (the generic retransmission note skips them). */
-  readonly explained: Set<TxnState>;
+  readonly explained: Set<number>;
 }
 
 export type Rule = (ctx: RuleContext, report: (finding: Finding) => void) => void;
 
+/** A rule and the facts of a call (facts.ts) it looks for: it runs only on calls with one of them. */
+export interface GatedRule {
+  when: number;
+  run: Rule;
+}
+
 /** A rule family: its kinds and its rules, run in order. */
 export interface RuleFamily {
   kinds: readonly AnomalyKind[];
-  rules: readonly Rule[];
+  rules: readonly GatedRule[];
 }
 
 /** "INVITE at 14:03:52.227" / "200 at 14:03:53.001". */
@@ -73,16 +81,18 @@ export function clockOf(log: MessageLog, id: number): string {
 }
 
 /** A response and its retransmissions, given its first copy. */
-export function copiesOf(log: MessageLog, txn: TxnState, responseId: number): number[] {
-  return responseCopies(txn, log).find((c) => c.ids[0] === responseId)?.ids ?? [responseId];
+export function copiesOf(log: MessageLog, txns: TxnTable, t: number, responseId: number): number[] {
+  return responseCopies(txns, t, log).find((c) => c.ids[0] === responseId)?.ids ?? [responseId];
 }
 
 /** "INVITE (CSeq 1)". */
-export function requestName(txn: TxnState): string {
-  return `${txn.method} (CSeq ${txn.cseqSeq ?? txn.cseq})`;
+export function requestName(log: MessageLog, txns: TxnTable, t: number): string {
+  return `${log.methodName(txns.method(t))} (CSeq ${txns.cseqSeq(t) ?? txns.cseq(t)})`;
 }
 
 /** "200 OK". */
-export function finalName(txn: TxnState): string {
-  return txn.finalReason ? `${txn.finalStatus} ${txn.finalReason}` : String(txn.finalStatus);
+export function finalName(txns: TxnTable, t: number): string {
+  const reason = txns.finalReason(t);
+  const status = txns.final(t) === NONE ? null : txns.finalStatus(t);
+  return reason ? `${status} ${reason}` : String(status);
 }

@@ -130,6 +130,20 @@ export async function waitSettled(base: string, id: number, timeoutMs = 60_000):
   }
 }
 
+/**
+ * Polls a capture until nothing of it changes in the background any more: failed, or ready
+ * with its message text index complete (the server builds it after the analysis).
+ */
+export async function waitIndexed(base: string, id: number, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await getJson(`${base}/api/captures/${id}`);
+    if (c.status === 'failed' || (c.status === 'ready' && c.textIndexed === c.messages)) return c;
+    if (Date.now() > deadline) throw new Error(`capture ${id} still analysed or indexed after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Reads a Server-Sent Events stream to its end: [event, data] pairs. */
 export async function readEvents(url: string): Promise<[string, any][]> {
   const r = await fetch(url);
