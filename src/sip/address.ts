@@ -27,20 +27,11 @@ export function scanNameAddr(buf: Buffer, start: number, end: number): boolean {
     else if (b === Byte.LAQUOT || b === Byte.SEMI || b === Byte.COMMA) break;
     else i++;
   }
-  if (i < end && buf[i] === Byte.LAQUOT) {
-    const close = indexOfByte(buf, Byte.RAQUOT, i + 1);
-    if (close < 0 || close >= end) return false;
-    nameAddr.displayStart = pos;
-    nameAddr.displayEnd = trimEnd(buf, pos, i);
-    nameAddr.uriStart = skipWhitespace(buf, i + 1, close);
-    nameAddr.uriEnd = trimEnd(buf, nameAddr.uriStart, close);
-    nameAddr.paramsStart = close + 1;
-  } else {
-    nameAddr.displayStart = nameAddr.displayEnd = pos;
-    nameAddr.uriStart = pos;
-    nameAddr.uriEnd = trimEnd(buf, pos, i);
-    nameAddr.paramsStart = i;
-  }
+  if (i < end && buf[i] === Byte.LAQUOT) return bracketedUri(buf, pos, i, end);
+  nameAddr.displayStart = nameAddr.displayEnd = pos;
+  nameAddr.uriStart = pos;
+  nameAddr.uriEnd = trimEnd(buf, pos, i);
+  nameAddr.paramsStart = i;
   return nameAddr.uriEnd > nameAddr.uriStart;
 }
 

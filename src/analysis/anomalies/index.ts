@@ -3,10 +3,7 @@
 // skips what they already explained. Anomaly ids follow the catalogue's order across the
 // whole capture: every finding of a rule before those of the next, and within a rule in the
 // order of its subjects (transactions, dialogs, calls or messages).
-import type { Call, Registration } from '../../model.js';
 import { callDialogs, callTxns } from '../lists.js';
-import type { MessageLog } from '../message-log.js';
-import type { CallState, DialogTable, TxnTable } from '../state.js';
 import { ackRules } from './acks.js';
 import { authRules } from './auth.js';
 import { dialogErrorRules } from './dialog-errors.js';
@@ -51,15 +48,7 @@ const ANY_FACT = RULES.reduce((facts, rule) => facts | rule.when, 0);
 export const ANOMALY_KINDS: ReadonlyMap<string, AnomalyKind> = new Map(FAMILIES.flatMap((f) => f.kinds.map((k) => [k.kind, k] as const)));
 
 /** A settled call as the detector gets it: the rule context but for what the detector supplies. */
-export interface SettledCall {
-  readonly call: CallState;
-  readonly txnTable: TxnTable;
-  readonly dialogTable: DialogTable;
-  readonly summary: Call;
-  readonly registration: Registration | null;
-  readonly log: MessageLog;
-  readonly end: number;
-}
+export type SettledCall = Omit<RuleContext, 'txns' | 'dialogs' | 'thresholds' | 'explained'>;
 
 /**
  * Runs the rules on each settled call, those whose facts the call has; the sink gets each
