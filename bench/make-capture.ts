@@ -1,8 +1,11 @@
 // Builds a large realistic capture for the benchmark: the bundled 500-call mix
 // (traces/callmix-udp-500.pcapng.gz, Ethernet + IPv4 + UDP) replicated with fresh
 // Call-IDs, tags, branches and times, until the file reaches the wanted size.
-// Each replica k prefixes every Call-ID, tag and branch with `k.`, so every call is
-// distinct to an analyzer, and is shifted in time so the calls follow each other.
+// Each replica k prefixes every Call-ID, tag and branch with `k` (base 36) and an `x`, so every
+// call is distinct to an analyzer, and is shifted in time so the calls follow each other. The
+// prefix ends in a letter, not a separator: `k.` made each replica's Call-ID the original plus a
+// separated prefix, the shape a B2BUA gives its second leg, so every call of the capture was
+// linked to its copies in the other replicas, which independent calls never are.
 //
 // SIPp gave all 500 calls of the source the same three RTP ports and one SDP session id.
 // Real media servers hand every call its own ports from a range, and every offer its own
@@ -64,7 +67,7 @@ async function loadSource(path: string): Promise<SourcePacket[]> {
 }
 
 /** Changes whenever the generator writes different bytes, so a cached capture of an older one is not reused. */
-export const BENCH_CAPTURE_VERSION = 2;
+export const BENCH_CAPTURE_VERSION = 3;
 
 /** Header end followed by the first line of an SDP body (RFC 4566 §5: "v=" comes first). */
 const SDP_START = Buffer.from('\r\n\r\nv=0');
@@ -138,7 +141,7 @@ function rewrite(payload: Buffer, tokens: string[], prefix: string): string {
 /** One source message as it appears in replica k (k = 0 keeps the Call-IDs, tags and branches). */
 function replicate(p: SourcePacket, k: number, plan: MediaPlan): Buffer {
   if (k === 0 && p.sdpCallId === null) return p.payload;
-  const text = k === 0 ? p.payload.toString('latin1') : rewrite(p.payload, p.tokens, `${k.toString(36)}.`);
+  const text = k === 0 ? p.payload.toString('latin1') : rewrite(p.payload, p.tokens, `${k.toString(36)}x`);
   return Buffer.from(p.sdpCallId === null ? text : renumberMedia(text, p.sdpCallId, plan), 'latin1');
 }
 

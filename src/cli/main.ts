@@ -129,6 +129,13 @@ async function serveCommand(opts: ServeOptions): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+// A reader that stops early (`sipladder analyze big.pcap | head`) closes the pipe: the report is
+// not wanted any more, which is not an error, as for any Unix filter.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 const program = new Command()
   .name('sipladder')
   .description('SIP capture analyzer and call-flow visualizer')
