@@ -3,6 +3,7 @@
 // analysis holds only the calls still running (the server analyses large captures this way).
 import type { SipMessage, Timestamp } from '../model.js';
 import { compareTimestamps } from '../timefmt.js';
+import { detached } from './message-log.js';
 
 /** Where each call of a capture starts and ends, and when the capture ends. */
 export interface CallEnds {
@@ -33,7 +34,7 @@ export class CallEndScanner {
     if (this.latest === null || compareTimestamps(m.ts, this.latest) > 0) this.latest = m.ts;
     if (m.callId === null) return;
     const known = this.calls.get(m.callId);
-    if (known === undefined) this.calls.set(m.callId, { first: m.id, last: m.id });
+    if (known === undefined) this.calls.set(detached(m.callId), { first: m.id, last: m.id });
     else known.last = m.id;
   }
 

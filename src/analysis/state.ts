@@ -6,7 +6,7 @@
 // messages of a call and of a transaction are lists threaded through (first, last, next).
 // Tags are numbers within their call, methods numbers of the log's table (methods.ts).
 import type { SdpMedia } from '../model.js';
-import { NONE } from './message-log.js';
+import { detached, NONE } from './message-log.js';
 import { INVITE } from './methods.js';
 
 /** The magic cookie that marks an RFC 3261 branch (§8.1.1.7); without it, RFC 2543 matching applies. */
@@ -645,10 +645,12 @@ export class CallState {
     const known = this.knownTag(tag);
     if (known !== NONE) return known;
     const n = this.tags.length;
+    // the call keeps it: a copy of its own, not a cut of the message
+    const own = detached(tag);
     // exact-size while small (most calls have two or three tags), amortised growth beyond
-    if (n < SCAN_LIMIT) this.tags = this.tags.concat(tag);
-    else this.tags.push(tag);
-    this.lookup?.tagNumbers.set(tag, n);
+    if (n < SCAN_LIMIT) this.tags = this.tags.concat(own);
+    else this.tags.push(own);
+    this.lookup?.tagNumbers.set(own, n);
     if (n === SCAN_LIMIT) this.buildIndex(txns, dialogs);
     return n;
   }

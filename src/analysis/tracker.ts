@@ -121,7 +121,7 @@ export class CallTracker {
   private callOf(m: SipMessage): CallState {
     let call = this.live.get(m.callId!);
     if (call === undefined) {
-      call = new CallState(this.callCount++, m.callId!, m.id);
+      call = new CallState(this.callCount++, detached(m.callId!), m.id);
       this.live.set(call.callId, call);
     } else {
       this.log.setNextInCall(call.lastMessage, m.id);
@@ -222,9 +222,11 @@ export class CallTracker {
     const plain = this.cseqs.text(m.cseqSeq, method, this.log.methodName(method));
     const cseq = m.cseq === null || m.cseq === plain ? plain : detached(m.cseq);
     const reliable = m.transport !== 'UDP';
-    const t = txns.create(method, cseq, m.cseqSeq, m.branch, this.strings.intern(m.sentBy), fromTag, m.toTag !== null, reliable, m.id);
+    const branch = detachedOrNull(m.branch);
+    const sentBy = this.strings.intern(m.sentBy);
+    const t = txns.create(method, cseq, m.cseqSeq, branch, sentBy, fromTag, m.toTag !== null, reliable, m.id);
     this.noteRequestDetails(t, m, method);
-    call.addTxn(t, txnKey(m.branch, m.cseqSeq, fromTag, m.sentBy, method), txns, this.dialogs);
+    call.addTxn(t, txnKey(branch, m.cseqSeq, fromTag, sentBy, method), txns, this.dialogs);
     this.transaction = txns.id(t);
     if (method === CANCEL) {
       // §9.1: the CANCEL carries the branch of the request it cancels

@@ -125,9 +125,7 @@ function isTokenRange(buf: Buffer, start: number, end: number): boolean {
 
 // String fields, as slots of `ranges`: the field's bytes are ranges[2 * slot] to
 // ranges[2 * slot + 1], once the field has been seen.
-// Slots below S_METHOD are values the analysis keeps for the whole capture (per call, dialog,
-// transaction or message): each becomes a string of its own. The others are cut from one
-// decoded header block (see FieldCutter).
+// Every field is cut from one decoded block of the message (see FieldCutter).
 const S_CALL_ID = 0;
 const S_BRANCH = 1;
 const S_FROM_TAG = 2;
@@ -344,12 +342,12 @@ function bytesAre(buf: Buffer, start: number, end: number, text: string): boolea
 
 /**
  * Makes the string fields. Decoding each field on its own costs a call into Node per field,
- * the scanner's largest cost; so the message is decoded once and the fields nobody keeps for
- * long are substrings of it. V8 keeps a substring's parent alive, though (a "sliced string",
- * from 13 characters on), and the analysis keeps some values for the whole capture: those (the
- * kept* methods) are decoded on their own, so that no message outlives itself. A block that is
- * not pure ASCII is not used: there byte offsets are not character offsets. `folded` says
- * whether any header spans several lines.
+ * the scanner's largest cost; so the message is decoded once and the fields are substrings of
+ * it. V8 keeps a substring's parent alive (a "sliced string", from 13 characters on): whoever
+ * keeps a value beyond the message (the analysis keeps Call-IDs, tags, branches for the whole
+ * capture) copies it first (detached() in analysis/message-log.ts), so that no message
+ * outlives itself. A block that is not pure ASCII is not used: there byte offsets are not
+ * character offsets. `folded` says whether any header spans several lines.
  */
 class FieldCutter {
   private buf: Buffer = EMPTY;
@@ -376,7 +374,7 @@ class FieldCutter {
     this.block = null;
   }
 
-  /** A token field (method, CSeq, sent-by): its bytes as they are. */
+  /** A token field (method, CSeq, sent-by, Call-ID, tags, branch): its bytes as they are. */
   token(slot: number): string | null {
     if (!seen(slot)) return null;
     const start = ranges[2 * slot];
@@ -394,7 +392,7 @@ class FieldCutter {
     return this.text(slot);
   }
 
-  /** A free-text field (URI, display name, reason, User-Agent): UTF-8. */
+  /** A free-text field (URI, display name, reason, User-Agent, Contact): UTF-8. */
   text(slot: number): string | null {
     if (!seen(slot)) return null;
     const start = ranges[2 * slot];
@@ -403,7 +401,7 @@ class FieldCutter {
     return this.folded ? unfold(value) : value;
   }
 
-  /** A field that may be a quoted string (display name): unquoted. */
+  /** A field that may be a quoted string (display name, realm, nonce, icid): unquoted. */
   quotable(slot: number): string | null {
     const block = this.block;
     if (block !== null && !this.folded && seen(slot)) {
@@ -419,27 +417,6 @@ class FieldCutter {
       }
     }
     return unquoted(this.text(slot));
-  }
-
-  /** A kept token field (Call-ID, tags, branch): its bytes as they are, a string of its own. */
-  keptToken(slot: number): string | null {
-    if (!seen(slot)) return null;
-    const value = latin1Of(this.buf, ranges[2 * slot], ranges[2 * slot + 1]);
-    return this.folded ? unfold(value) : value;
-  }
-
-  /** A kept free-text field (Contact URI): UTF-8, a string of its own. */
-  keptText(slot: number): string | null {
-    if (!seen(slot)) return null;
-    const start = ranges[2 * slot];
-    const end = ranges[2 * slot + 1];
-    const value = this.block === null && hasHighByte(this.buf, start, end) ? utf8Of(this.buf, start, end) : latin1Of(this.buf, start, end);
-    return this.folded ? unfold(value) : value;
-  }
-
-  /** A kept field that may be a quoted string (realm, nonce, icid): unquoted, a string of its own. */
-  keptQuotable(slot: number): string | null {
-    return unquoted(this.keptText(slot));
   }
 
   private decodeText(start: number, end: number): string {
@@ -716,7 +693,7 @@ export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram:
   head.method = cut.common(S_METHOD, METHODS);
   head.requestUri = cut.text(S_REQUEST_URI);
   head.reason = head.status === null ? null : cut.common(S_REASON, REASON_PHRASES[head.status]);
-  head.callId = cut.keptToken(S_CALL_ID);
+  head.callId = cut.token(S_CALL_ID);
   if (seen(S_CSEQ)) {
     head.cseq = cut.token(S_CSEQ);
     head.cseqMethod = cut.common(S_CSEQ_METHOD, METHODS);
@@ -724,24 +701,24 @@ export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram:
     head.cseqMethod = cut.common(S_CSEQ_METHOD, METHODS);
     head.cseq = head.cseqSeq + ' ' + head.cseqMethod;
   }
-  head.branch = cut.keptToken(S_BRANCH);
+  head.branch = cut.token(S_BRANCH);
   head.sentBy = compactSentBy(cut.token(S_SENT_BY));
   head.fromUri = cut.text(S_FROM_URI);
   head.fromDisplay = cut.quotable(S_FROM_DISPLAY);
-  head.fromTag = cut.keptToken(S_FROM_TAG);
+  head.fromTag = cut.token(S_FROM_TAG);
   head.toUri = cut.text(S_TO_URI);
   head.toDisplay = cut.quotable(S_TO_DISPLAY);
-  head.toTag = cut.keptToken(S_TO_TAG);
-  head.contactUri = cut.keptText(S_CONTACT_URI);
+  head.toTag = cut.token(S_TO_TAG);
+  head.contactUri = cut.text(S_CONTACT_URI);
   head.contentType = cut.common(S_CONTENT_TYPE, CONTENT_TYPES);
   head.rack = cut.text(S_RACK);
   head.subscriptionState = cut.text(S_SUBSCRIPTION_STATE);
   head.event = cut.text(S_EVENT);
-  head.authRealm = cut.keptQuotable(S_AUTH_REALM);
-  head.authNonce = cut.keptQuotable(S_AUTH_NONCE);
+  head.authRealm = cut.quotable(S_AUTH_REALM);
+  head.authNonce = cut.quotable(S_AUTH_NONCE);
   head.userAgent = head.isRequest ? (cut.text(S_USER_AGENT) ?? cut.text(S_SERVER)) : (cut.text(S_SERVER) ?? cut.text(S_USER_AGENT));
-  head.xCallId = cut.keptToken(S_X_CALL_ID);
-  head.icid = cut.keptQuotable(S_ICID);
+  head.xCallId = cut.token(S_X_CALL_ID);
+  head.icid = cut.quotable(S_ICID);
   if (head.bodyLength > 0 && head.contentType !== null) {
     head.sdp = sdpOfBody(buf, bodyStart, bodyEnd, head.contentType, cut.blockEnd >= bodyEnd ? cut.block : null);
   }
