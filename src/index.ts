@@ -1,7 +1,7 @@
 // The library's public face: bytes in, facts out. No HTTP, no DOM.
 import type { Readable } from 'node:stream';
 import { decodeCapture, type DecodeResult } from './pipeline.js';
-import { Analyzer, type AnalyzerOptions } from './analysis/index.js';
+import { AnalysisCollector, StreamingAnalyzer, type AnalyzerOptions, type MessageLink } from './analysis/index.js';
 import type { Analysis, SipMessage } from './model.js';
 
 export type * from './model.js';
@@ -12,26 +12,31 @@ export { CaptureFormatError, readCapture, sniffCaptureFormat } from './capture/i
 
 export interface CaptureAnalysis {
   decode: DecodeResult;
-  /** Every decoded message, in capture order (without raw bytes). */
-  messages: SipMessage[];
-  analysis: Analysis;
+  /** The number of SIP messages decoded (each went to AnalyzeOptions.message, none is kept). */
+  messages: number;
+  /** Everything but the messages' links (which went to AnalyzeOptions.message with each message). */
+  analysis: Omit<Analysis, 'messageLinks'>;
 }
 
 export interface AnalyzeOptions extends AnalyzerOptions {
   progress?(bytesRead: number, messages: number): void;
+  /**
+   * Each message in capture order, with its place in the analysis (final once the message is
+   * added). Neither is kept afterwards: memory grows with the calls, not with the messages.
+   */
+  message?(message: SipMessage, link: MessageLink): void;
 }
 
 /** Decodes a capture and analyses it in one pass. */
 export async function analyzeCapture(source: string | Readable, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
-  const analyzer = new Analyzer(options);
-  const messages: SipMessage[] = [];
+  const collector = new AnalysisCollector();
+  const analyzer = new StreamingAnalyzer(collector, options);
+  const onMessage = options.message;
   const result = await decodeCapture(source, {
-    message(m) {
-      messages.push(m);
-      analyzer.add(m);
-    },
+    message: onMessage === undefined ? (m) => analyzer.addMessage(m) : (m) => onMessage(m, analyzer.add(m)),
     progress: options.progress,
   });
-  const analysis = analyzer.finish(result.lastTime);
-  return { decode: result, messages, analysis };
+  analyzer.finish(result.lastTime);
+  const { messageLinks: _, ...analysis } = collector.analysis();
+  return { decode: result, messages: result.messages, analysis };
 }

@@ -4,7 +4,8 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeCapture } from '../index.js';
 import { CaptureFormatError } from '../capture/index.js';
-import { writeJsonReport } from '../views/json-report.js';
+import { JsonReportWriter } from '../views/json-report.js';
+import { MessageDigests } from '../views/message-digests.js';
 import { renderTextReport } from '../views/text-report.js';
 import { ProgressBar } from './progress.js';
 import {
@@ -56,13 +57,20 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
     process.stderr.write(`sipladder: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return 2;
   }
-  // Only a terminal gets a progress bar, and only for files that take a moment.
-  const bar = opts.progress && process.stderr.isTTY && size > 20 * 1024 * 1024 ? new ProgressBar(process.stderr, size) : null;
+  // Only a terminal gets a progress bar, and only for files that take a moment; not when the
+  // JSON document, written as the capture is read, goes to the same terminal.
+  const bar = opts.progress && process.stderr.isTTY && !(opts.json && process.stdout.isTTY) && size > 20 * 1024 * 1024
+    ? new ProgressBar(process.stderr, size)
+    : null;
+  // The messages are not kept: the JSON document gets each as it is decoded, the text report a digest.
+  const json = opts.json ? new JsonReportWriter(process.stdout) : null;
+  const digests = json === null ? new MessageDigests() : null;
   let result;
   try {
     result = await analyzeCapture(file, {
       longPostDialDelaySec: opts.pdd,
       progress: bar ? (bytes, messages) => bar.update(bytes, messages) : undefined,
+      message: json !== null ? (m, link) => json.message(m, link) : (m) => digests!.add(m),
     });
   } catch (e) {
     bar?.clear();
@@ -73,15 +81,15 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
     throw e;
   }
   bar?.clear();
-  const { decode, messages, analysis } = result;
-  if (opts.json) {
-    await writeJsonReport(process.stdout, { fileName: basename(file), info: decode.info, warnings: decode.warnings, messages, analysis });
+  const { decode, analysis } = result;
+  if (json !== null) {
+    await json.end({ fileName: basename(file), info: decode.info, warnings: decode.warnings, analysis });
   } else {
     process.stdout.write(
       renderTextReport({
         file: { name: basename(file), format: decode.info.format, linkTypes: decode.info.linkTypes, packets: decode.info.packets, bytes: decode.info.bytes },
         warnings: decode.warnings,
-        messages,
+        messages: digests!,
         analysis,
       }),
     );
@@ -139,7 +147,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const program = new Command()
   .name('sipladder')
   .description('SIP capture analyzer and call-flow visualizer')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A usage error exits 2, apart from the 1 of --fail-on that a CI pipeline acts on (help exits 0).
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 program
   .command('analyze')

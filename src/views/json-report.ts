@@ -1,18 +1,24 @@
-// The `sipladder analyze --json` document (../shared/corpus/CONTRACT.md), written
-// piece by piece so a capture with millions of messages never becomes one giant string.
+// The `sipladder analyze --json` document (../shared/corpus/CONTRACT.md, docs/CLI.md), written
+// piece by piece so a capture with millions of messages never becomes one giant string. The
+// messages come first, each written as soon as it is decoded and placed in the analysis, so
+// that none is kept; the rest follows once the capture has been read.
 import type { Writable } from 'node:stream';
 import type { Analysis, CaptureInfo, DecodeWarning, SipMessage } from '../model.js';
 
-export interface JsonReportInput {
+export interface JsonReportEnd {
   fileName: string;
   info: CaptureInfo;
   warnings: DecodeWarning[];
-  messages: SipMessage[];
-  analysis: Analysis;
+  analysis: Omit<Analysis, 'messageLinks'>;
 }
 
+type MessageLink = Analysis['messageLinks'][number];
+
+/** Text gathered before it is written: big enough that writing costs nothing per message. */
+const WRITE_CHUNK = 1 << 20;
+
 /** The per-message record of the JSON document: where, when, what, and how it links into the analysis. */
-export function messageRecord(m: SipMessage, links: Analysis['messageLinks'][number] | undefined): Record<string, unknown> {
+export function messageRecord(m: SipMessage, links: MessageLink | undefined): Record<string, unknown> {
   const r: Record<string, unknown> = {
     id: m.id,
     frame: m.frame,
@@ -56,7 +62,7 @@ async function writeArray<T>(out: Writable, name: string, items: readonly T[], t
   let batch = '';
   for (let i = 0; i < items.length; i++) {
     batch += (i ? ',\n' : '\n') + JSON.stringify(toRecord(items[i]));
-    if (batch.length > 1 << 20) {
+    if (batch.length > WRITE_CHUNK) {
       await write(out, batch);
       batch = '';
     }
@@ -64,24 +70,44 @@ async function writeArray<T>(out: Writable, name: string, items: readonly T[], t
   await write(out, batch + (items.length ? '\n]' : ']') + ',\n');
 }
 
-export async function writeJsonReport(out: Writable, input: JsonReportInput): Promise<void> {
-  const { info, analysis } = input;
-  const file = {
-    name: input.fileName,
-    format: info.format,
-    compression: info.compression,
-    linkTypes: info.linkTypes,
-    packets: info.packets,
-    bytes: info.bytes,
-    comments: info.comments,
-  };
-  await write(out, `{"file":${JSON.stringify(file)},\n"warnings":${JSON.stringify(input.warnings)},\n`);
-  const links = analysis.messageLinks;
-  await writeArray(out, 'messages', input.messages, (m) => messageRecord(m, links[m.id]));
-  await writeArray(out, 'transactions', analysis.transactions);
-  await writeArray(out, 'dialogs', analysis.dialogs);
-  await writeArray(out, 'calls', analysis.calls);
-  await writeArray(out, 'registrations', analysis.registrations);
-  await writeArray(out, 'anomalies', analysis.anomalies);
-  await write(out, `"stats":${JSON.stringify(analysis.stats)}}\n`);
+/**
+ * Writes the document to `out`: message() for each message in capture order, then end(). A
+ * message is written without waiting for `out` to drain (the decoder calls it synchronously):
+ * process.stdout to a file or a pipe writes synchronously on Linux, so nothing piles up there.
+ */
+export class JsonReportWriter {
+  private batch = '{"messages":[';
+  private count = 0;
+
+  constructor(private readonly out: Writable) {}
+
+  message(m: SipMessage, link: MessageLink): void {
+    this.batch += (this.count++ === 0 ? '\n' : ',\n') + JSON.stringify(messageRecord(m, link));
+    if (this.batch.length > WRITE_CHUNK) {
+      this.out.write(this.batch);
+      this.batch = '';
+    }
+  }
+
+  async end(input: JsonReportEnd): Promise<void> {
+    const { out } = this;
+    const { info, analysis } = input;
+    const file = {
+      name: input.fileName,
+      format: info.format,
+      compression: info.compression,
+      linkTypes: info.linkTypes,
+      packets: info.packets,
+      bytes: info.bytes,
+      comments: info.comments,
+    };
+    await write(out, `${this.batch}${this.count ? '\n]' : ']'},\n"file":${JSON.stringify(file)},\n"warnings":${JSON.stringify(input.warnings)},\n`);
+    this.batch = '';
+    await writeArray(out, 'transactions', analysis.transactions);
+    await writeArray(out, 'dialogs', analysis.dialogs);
+    await writeArray(out, 'calls', analysis.calls);
+    await writeArray(out, 'registrations', analysis.registrations);
+    await writeArray(out, 'anomalies', analysis.anomalies);
+    await write(out, `"stats":${JSON.stringify(analysis.stats)}}\n`);
+  }
 }

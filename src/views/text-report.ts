@@ -1,19 +1,22 @@
 // The CLI's human output (`sipladder analyze FILE`): a summary, the calls table, the
 // registrations table, then every anomaly with its explanation, reference and messages.
 // Plain text in aligned columns that fits a 100-column terminal.
-import type { Analysis, Anomaly, Call, CaptureFormat, DecodeWarning, Registration, Severity, SipMessage, Timestamp } from '../model.js';
-import { describeResponse } from '../knowledge/index.js';
+import type { Analysis, Anomaly, Call, CaptureFormat, DecodeWarning, Registration, Severity, Timestamp } from '../model.js';
+import type { ReportedMessages } from './message-digests.js';
 import {
   LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
   LINKTYPE_NULL, LINKTYPE_RAW, LINKTYPE_RAW_BSD_12, LINKTYPE_RAW_BSD_14,
 } from '../net/constants.js';
 
+/** The analysis the report shows: the messages' links are not needed. */
+export type ReportedAnalysis = Omit<Analysis, 'messageLinks'>;
+
 export interface TextReportInput {
   file: { name: string; format: CaptureFormat; linkTypes: number[]; packets: number; bytes: number };
   warnings: DecodeWarning[];
   /** The decoded messages (times and labels are shown for the anomalies' messages), or only their number. */
-  messages: SipMessage[] | number;
-  analysis: Analysis;
+  messages: ReportedMessages | number;
+  analysis: ReportedAnalysis;
 }
 
 const WIDTH = 100;
@@ -131,7 +134,7 @@ function outcomeText(call: Call): string {
 
 function summary(input: TextReportInput): string[] {
   const { file, analysis, warnings } = input;
-  const messageCount = typeof input.messages === 'number' ? input.messages : input.messages.length;
+  const messageCount = typeof input.messages === 'number' ? input.messages : input.messages.count;
   const bySeverity = new Map<Severity, number>();
   for (const a of analysis.anomalies) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
   const calls = analysis.calls.filter((c) => c.kind === 'call');
@@ -165,8 +168,9 @@ function summary(input: TextReportInput): string[] {
 /** First and last message time, from the messages or else from the calls. */
 function captureSpan(input: TextReportInput): [string, string] | null {
   if (typeof input.messages !== 'number') {
-    const ms = input.messages;
-    return ms.length === 0 ? null : [ms[0]!.time, ms[ms.length - 1]!.time];
+    const first = input.messages.digest(0);
+    const last = input.messages.digest(input.messages.count - 1);
+    return first === null || last === null ? null : [first.time, last.time];
   }
   const calls = input.analysis.calls;
   if (calls.length === 0) return null;
@@ -179,7 +183,7 @@ function captureSpan(input: TextReportInput): [string, string] | null {
   return [first, last];
 }
 
-function callsTable(analysis: Analysis): string[] {
+function callsTable(analysis: ReportedAnalysis): string[] {
   const calls = analysis.calls.filter((c) => c.kind !== 'registration');
   if (calls.length === 0) return [];
   const shown = calls.slice(0, MAX_ROWS);
@@ -208,7 +212,7 @@ function registrationText(r: Registration): string {
   return `${r.outcome}${status}${expires}`;
 }
 
-function registrationsTable(analysis: Analysis, callsById: ReadonlyMap<string, Call>): string[] {
+function registrationsTable(analysis: ReportedAnalysis, callsById: ReadonlyMap<string, Call>): string[] {
   const regs = analysis.registrations;
   if (regs.length === 0) return [];
   const shown = regs.slice(0, MAX_ROWS);
@@ -226,15 +230,12 @@ function registrationsTable(analysis: Analysis, callsById: ReadonlyMap<string, C
 }
 
 /** "#3 15:02:32.227 200 OK 127.0.0.1:15100 -> 127.0.0.1:15101" when the messages are at hand, else "#3". */
-function messageLine(id: number, messages: SipMessage[] | number): string {
-  if (typeof messages === 'number') return `#${id}`;
-  const m = messages[id];
-  if (m === undefined || m.id !== id) return `#${id}`;
-  const what = m.isRequest ? (m.method ?? '?') : m.status === null ? '?' : `${m.status} ${m.reason ?? describeResponse(m.status).reason}`;
-  return `#${id} ${clock(m.time)} ${what} ${m.src} -> ${m.dst}`;
+function messageLine(id: number, messages: ReportedMessages | number): string {
+  const m = typeof messages === 'number' ? null : messages.digest(id);
+  return m === null ? `#${id}` : `#${id} ${clock(m.time)} ${m.what} ${m.src} -> ${m.dst}`;
 }
 
-function anomalySection(analysis: Analysis, messages: SipMessage[] | number): string[] {
+function anomalySection(analysis: ReportedAnalysis, messages: ReportedMessages | number): string[] {
   const anomalies = [...analysis.anomalies].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.id - b.id);
   if (anomalies.length === 0) return ['ANOMALIES', 'None found.'];
   const counts = new Map<string, { severity: Severity; n: number; title: string }>();
@@ -252,7 +253,7 @@ function anomalySection(analysis: Analysis, messages: SipMessage[] | number): st
 /** Messages listed under an anomaly before the rest is counted. */
 const MAX_MESSAGES_PER_ANOMALY = 6;
 
-function anomalyBlock(a: Anomaly, messages: SipMessage[] | number): string[] {
+function anomalyBlock(a: Anomaly, messages: ReportedMessages | number): string[] {
   const lines = [`[${a.severity}] ${a.kind}: ${a.title}`];
   if (a.callId !== null) lines.push(`  Call-ID    ${a.callId}`);
   lines.push(...wrap(a.explanation, '  '));

@@ -1,18 +1,29 @@
 // The CLI's text report (src/views/text-report.ts) on analyses of corpus captures: what each
 // section says, and that every line fits a 100-column terminal.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { listedMessages, MessageDigests } from '../../src/views/message-digests.js';
 import { renderTextReport, type TextReportInput } from '../../src/views/text-report.js';
 import { analyze, corpus, type Capture } from './helpers.js';
 
-function report(name: string, c: Capture = corpus(name), messages: 'list' | 'count' = 'list'): string {
+function digestsOf(c: Capture): MessageDigests {
+  const digests = new MessageDigests();
+  for (const m of c.messages) digests.add(m);
+  return digests;
+}
+
+function report(name: string, c: Capture = corpus(name), messages: 'list' | 'digests' | 'count' = 'list'): string {
   const input: TextReportInput = {
     file: { name: `${name}.pcapng`, format: 'pcapng', linkTypes: [1], packets: c.messages.length, bytes: 4096 },
     warnings: [],
-    messages: messages === 'list' ? c.messages : c.messages.length,
+    messages: messages === 'list' ? listedMessages(c.messages) : messages === 'digests' ? digestsOf(c) : c.messages.length,
     analysis: analyze(c),
   };
   return renderTextReport(input);
 }
+
+const CORPUS_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
 
@@ -67,5 +78,11 @@ describe('text report', () => {
     for (const name of ['call-basic-udp', 'anomaly-2xx-never-acked', 'anomaly-invite-no-response', 'register-403-forbidden', 'callmix-udp-500', 'subscribe-notify', 'call-basic-ipv6']) {
       expect(widest(report(name)), name).toBeLessThanOrEqual(100);
     }
+  });
+
+  it('names messages the same from digests as from the messages themselves (the CLI keeps digests)', () => {
+    const names = readdirSync(CORPUS_DIR, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(CORPUS_DIR, e.name, 'messages.json'))).map((e) => e.name);
+    expect(names.length).toBeGreaterThan(20);
+    for (const name of names) expect(report(name, corpus(name), 'digests'), name).toBe(report(name));
   });
 });

@@ -30,6 +30,11 @@ describe('sipladder analyze', () => {
     const doc = JSON.parse(r.stdout) as Record<string, unknown[]>;
     for (const key of ['messages', 'transactions', 'dialogs', 'calls', 'registrations', 'anomalies']) expect(Array.isArray(doc[key])).toBe(true);
     expect(doc.registrations).toHaveLength(1);
+    // Each message is written as it is decoded, with its place in the analysis.
+    const messages = doc.messages as { id: number; transaction: number | null }[];
+    const transactions = doc.transactions as { id: number; requests: number[]; responses: number[] }[];
+    expect(messages.length).toBeGreaterThan(3);
+    for (const t of transactions) for (const id of [...t.requests, ...t.responses]) expect(messages[id]!.transaction).toBe(t.id);
   });
 
   it('--fail-on exits 1 when an anomaly reaches the severity, else 0', () => {
@@ -44,6 +49,13 @@ describe('sipladder analyze', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^sipladder: .*sipladder-cli-\d+\.txt: /);
     expect(run('analyze', join(tmpdir(), 'no-such-capture.pcap')).stderr).toContain('ENOENT');
+  });
+
+  it('exits 2 on a usage error, never the 1 of --fail-on', () => {
+    expect(run('analyze', '--fail-on', 'fatal', trace('call-basic-udp.pcapng')).status).toBe(2);
+    expect(run('analyze', '--no-such-option', trace('call-basic-udp.pcapng')).status).toBe(2);
+    expect(run('analyze').status).toBe(2);
+    expect(run('analyze', '--help').status).toBe(0);
   });
 
   it('stops quietly when its reader closes the pipe early (| head)', () => {
