@@ -1,6 +1,7 @@
 // One benchmark contender, run as its own process so its memory is measured alone:
 //   probe decode FILE   decoding only (every SIP message found, then dropped)
-//   probe analyze FILE  decoding and the whole analysis (messages kept only as analysis records)
+//   probe analyze FILE  decoding and the whole analysis as the CLI runs it (analyzeCapture: the
+//                       analysis kept, no message kept), without printing the report
 import { decodeCapture } from '../src/pipeline.js';
 
 const [mode, file] = process.argv.slice(2);
@@ -8,20 +9,25 @@ if ((mode !== 'decode' && mode !== 'analyze') || !file) {
   process.stderr.write('usage: probe decode|analyze FILE\n');
   process.exit(2);
 }
-// The analysis is loaded only to be run: decoding alone does not pay for compiling it.
-const analyzer = mode === 'analyze' ? new (await import('../src/analysis/index.js')).Analyzer() : null;
 let bodyBytes = 0;
-const result = await decodeCapture(file, {
-  message(m) {
-    bodyBytes += m.bodyLength;
-    analyzer?.add(m);
-  },
-});
-const analysis = analyzer?.finish(result.lastTime);
-process.stdout.write(JSON.stringify({
-  messages: result.messages,
-  packets: result.info.packets,
-  bodyBytes,
-  calls: analysis?.calls.length ?? null,
-  anomalies: analysis?.anomalies.length ?? null,
-}) + '\n');
+if (mode === 'decode') {
+  const result = await decodeCapture(file, {
+    message(m) {
+      bodyBytes += m.bodyLength;
+    },
+  });
+  report(result.messages, result.info.packets, null, null);
+} else {
+  // The analysis is loaded only to be run: decoding alone does not pay for compiling it.
+  const { analyzeCapture } = await import('../src/index.js');
+  const { decode, analysis } = await analyzeCapture(file, {
+    message(m) {
+      bodyBytes += m.bodyLength;
+    },
+  });
+  report(decode.messages, decode.info.packets, analysis.calls.length, analysis.anomalies.length);
+}
+
+function report(messages: number, packets: number, calls: number | null, anomalies: number | null): void {
+  process.stdout.write(JSON.stringify({ messages, packets, bodyBytes, calls, anomalies }) + '\n');
+}

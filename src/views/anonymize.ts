@@ -18,6 +18,7 @@ import type {
   Anomaly, Call, CallParty, Dialog, Registration, SdpMedia, SdpSummary, SipHead, SipMessage, Transaction,
 } from '../model.js';
 import { parseUri } from '../sip/index.js';
+import { detached } from '../analysis/message-log.js';
 
 /** Placeholder delimiters and digits: private-use characters, which decoded SIP text never keeps (see protectInput). */
 const MARK_OPEN = '\uE000';
@@ -87,6 +88,9 @@ class Protected {
   }
 }
 
+/** URIs whose user IdentityCollector remembers before starting over. */
+const URI_MEMO_LIMIT = 1 << 14;
+
 /** The user parts and display names of a capture: what the word pass must know from the start. */
 export interface Identities {
   users: string[];
@@ -100,17 +104,35 @@ export interface Identities {
 export class IdentityCollector {
   private readonly users = new Set<string>();
   private readonly displays = new Set<string>();
+  /** The user of each URI seen lately: a call repeats its From and To in every message, and parsing a URI costs more than a lookup. */
+  private userOfUri = new Map<string, string | null>();
 
   constructor(private readonly maxPerKind = 100_000) {}
 
   add(m: Pick<SipHead, 'fromUri' | 'toUri' | 'contactUri' | 'requestUri' | 'fromDisplay' | 'toDisplay'>): void {
-    for (const uri of [m.fromUri, m.toUri, m.contactUri, m.requestUri]) {
-      const user = uri === null ? null : parseUri(uri)?.user ?? null;
-      if (user !== null && this.users.size < this.maxPerKind) this.users.add(user);
+    this.addUser(m.fromUri);
+    this.addUser(m.toUri);
+    this.addUser(m.contactUri);
+    this.addUser(m.requestUri);
+    this.addDisplay(m.fromDisplay);
+    this.addDisplay(m.toDisplay);
+  }
+
+  private addUser(uri: string | null): void {
+    if (uri === null) return;
+    let user = this.userOfUri.get(uri);
+    if (user === undefined) {
+      if (this.userOfUri.size >= URI_MEMO_LIMIT) this.userOfUri = new Map();
+      // Kept beyond the message: copies, not cuts of the message's text (detached).
+      const parsed = parseUri(uri)?.user ?? null;
+      user = parsed === null ? null : detached(parsed);
+      this.userOfUri.set(detached(uri), user);
     }
-    for (const display of [m.fromDisplay, m.toDisplay]) {
-      if (display !== null && this.displays.size < this.maxPerKind) this.displays.add(display);
-    }
+    if (user !== null && this.users.size < this.maxPerKind) this.users.add(user);
+  }
+
+  private addDisplay(display: string | null): void {
+    if (display !== null && this.displays.size < this.maxPerKind && !this.displays.has(display)) this.displays.add(detached(display));
   }
 
   result(): Identities {

@@ -12,6 +12,7 @@ import { analyzeCapture } from '../../src/index.js';
 import type { SipMessage } from '../../src/model.js';
 import { decodeCapture } from '../../src/pipeline.js';
 import { scanSip } from '../../src/sip/index.js';
+import { IdentityCollector } from '../../src/views/anonymize.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -40,7 +41,8 @@ function* paddedCalls(call: { m: SipMessage; raw: Buffer }[], calls: number): Ge
   let id = 0;
   for (let k = 0; k < calls; k++) {
     for (const { m, raw } of call) {
-      const text = raw.toString('latin1').replace(`Call-ID: ${m.callId}`, `Call-ID: ${k}-${m.callId}`);
+      // Each copy its own Call-ID and its own caller and callee.
+      const text = raw.toString('latin1').replace(`Call-ID: ${m.callId}`, `Call-ID: ${k}-${m.callId}`).replaceAll(/sip:(alice|bob)@/g, `sip:$1${k}@`);
       const firstLine = text.indexOf('\r\n') + 2;
       const bytes = Buffer.from(text.slice(0, firstLine) + padding + text.slice(firstLine), 'latin1');
       yield { ...m, ...scanSip(bytes, { datagram: true }), id: id++, size: bytes.length };
@@ -97,5 +99,16 @@ describe('what outlives a message', () => {
     gc();
     expect(refs.length).toBeGreaterThan(100);
     expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+  });
+
+  it('the identities gathered for anonymised shares are copies', async () => {
+    const call = await basicCall();
+    const retained = retainedBy(() => {
+      const identities = new IdentityCollector();
+      for (const m of paddedCalls(call, CALLS)) identities.add(m);
+      expect(identities.result().users).toContain(`alice${CALLS - 1}`);
+      return identities;
+    });
+    expect(retained).toBeLessThan(4 * 1024 * 1024);
   });
 });
