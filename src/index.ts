@@ -11,9 +11,8 @@ export type { AnalysisEnd, AnalysisSink, CallEnds, CallResult, MessageLink } fro
 export { CaptureFormatError, readCapture, sniffCaptureFormat } from './capture/index.js';
 
 export interface CaptureAnalysis {
+  /** What was decoded (each message went to AnalyzeOptions.message; none is kept). */
   decode: DecodeResult;
-  /** The number of SIP messages decoded (each went to AnalyzeOptions.message, none is kept). */
-  messages: number;
   /** Everything but the messages' links (which went to AnalyzeOptions.message with each message). */
   analysis: Omit<Analysis, 'messageLinks'>;
 }
@@ -38,5 +37,5 @@ export async function analyzeCapture(source: string | Readable, options: Analyze
   });
   analyzer.finish(result.lastTime);
   const { messageLinks: _, ...analysis } = collector.analysis();
-  return { decode: result, messages: result.messages, analysis };
+  return { decode: result, analysis };
 }

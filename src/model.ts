@@ -112,7 +112,9 @@ export interface SdpSummary {
 
 /**
  * What the hot-path scanner extracts from one SIP message: the fields analysis needs,
- * nothing built for the rest (a full parse is on demand, from the raw bytes).
+ * nothing built for the rest (a full parse is on demand, from the raw bytes). The strings are
+ * cut from the message's decoded text and keep all of it alive: what is kept beyond the
+ * message is copied first (detached() in analysis/message-log.ts).
  */
 export interface SipHead {
   isRequest: boolean;
