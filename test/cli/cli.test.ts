@@ -37,6 +37,24 @@ describe('sipladder analyze', () => {
     for (const t of transactions) for (const id of [...t.requests, ...t.responses]) expect(messages[id]!.transaction).toBe(t.id);
   });
 
+  it('prints a complete document for a capture without SIP', () => {
+    const empty = join(tmpdir(), `sipladder-cli-empty-${process.pid}.pcap`);
+    // A pcap file header (microseconds, Ethernet) and no packet.
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(1, 20);
+    writeFileSync(empty, header);
+    const r = run('analyze', '--json', empty);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as { messages: unknown[]; calls: unknown[]; file: { packets: number } };
+    expect(doc.messages).toEqual([]);
+    expect(doc.calls).toEqual([]);
+    expect(doc.file.packets).toBe(0);
+  });
+
   it('--fail-on exits 1 when an anomaly reaches the severity, else 0', () => {
     expect(run('analyze', '--fail-on', 'error', trace('anomaly-2xx-never-acked.pcapng')).status).toBe(1);
     expect(run('analyze', '--fail-on', 'warning', trace('call-basic-udp.pcapng')).status).toBe(0);
