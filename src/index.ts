@@ -24,6 +24,8 @@ export interface AnalyzeOptions extends AnalyzerOptions {
    * added). Neither is kept afterwards: memory grows with the calls, not with the messages.
    */
   message?(message: SipMessage, link: MessageLink): void;
+  /** A promise to wait for before reading more of the capture (when `message` cannot keep up), or null. */
+  beforeRead?(): Promise<void> | null;
 }
 
 /** Decodes a capture and analyses it in one pass. */
@@ -34,6 +36,7 @@ export async function analyzeCapture(source: string | Readable, options: Analyze
   const result = await decodeCapture(source, {
     message: onMessage === undefined ? (m) => analyzer.addMessage(m) : (m) => onMessage(m, analyzer.add(m)),
     progress: options.progress,
+    beforeRead: options.beforeRead,
   });
   analyzer.finish(result.lastTime);
   const { messageLinks: _, ...analysis } = collector.analysis();

@@ -17,6 +17,8 @@ export interface DecodeSinks {
   warning?(warning: DecodeWarning): void;
   /** Periodic progress: capture bytes read so far. */
   progress?(bytesRead: number, messages: number): void;
+  /** A promise to wait for before reading more of the capture (a slow consumer), or null to read on. */
+  beforeRead?(): Promise<void> | null;
 }
 
 export interface DecodeResult {
@@ -99,6 +101,7 @@ export async function decodeCapture(source: string | Readable, sinks: DecodeSink
     packetRange: onPacketRange,
     warning: warn,
     progress: sinks.progress ? (bytes: number) => sinks.progress!(bytes, count) : undefined,
+    beforeRead: sinks.beforeRead,
   };
 
   const info = await readCapture(source, handlers);

@@ -44,6 +44,7 @@ async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> 
     while (length > 0) {
       progress.add(length);
       parser.push(buffer.subarray(0, length));
+      await pace(h);
       length = await readFull(file, buffer);
     }
     const info = parser.end();
@@ -52,6 +53,12 @@ async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> 
   } finally {
     await file.close();
   }
+}
+
+/** Waits, before the next read, for what the handlers' beforeRead asks to wait for. */
+async function pace(h: CaptureHandlers): Promise<void> {
+  const wait = h.beforeRead?.();
+  if (wait) await wait;
 }
 
 /** Reads into `buffer` until it is full or the file ends; returns the bytes read. */
@@ -91,6 +98,7 @@ async function readChunks(chunks: AsyncIterator<Buffer>, h: CaptureHandlers): Pr
     progress.add(head.length);
     if (head.length > 0) parser.push(head);
     for (;;) {
+      await pace(h);
       const next = await chunks.next();
       if (next.done) break;
       progress.add(next.value.length);
@@ -174,6 +182,7 @@ async function inflateInto(
       progress.add(chunk.length);
       await gzip.write(chunk);
       if (gzip.problem !== null) break;
+      await pace(h);
     }
     await gzip.end();
   } finally {

@@ -18,6 +18,11 @@ export interface CaptureHandlers {
   warning(w: DecodeWarning): void;
   /** Called every few MB at most. */
   progress?(bytesRead: number): void;
+  /**
+   * Called before each read of the source after the first: a promise holds the reading back
+   * until it settles (backpressure from a consumer slower than the decoder), null lets it go on.
+   */
+  beforeRead?(): Promise<void> | null;
 }
 
 export class PacketEmitter {

@@ -71,6 +71,7 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
       longPostDialDelaySec: opts.pdd,
       progress: bar ? (bytes, messages) => bar.update(bytes, messages) : undefined,
       message: json !== null ? (m, link) => json.message(m, link) : (m) => digests!.add(m),
+      beforeRead: json !== null ? () => json.drained() : undefined,
     });
   } catch (e) {
     bar?.clear();

@@ -53,8 +53,23 @@ export function messageRecord(m: SipMessage, links: MessageLink | undefined): Re
   return r;
 }
 
+/** Settles once `out` has drained, or can take nothing more (closed or failed: its own error handling reports that). */
+function whenDrained(out: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.on('error', done);
+  });
+}
+
 async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  if (!out.write(text)) await whenDrained(out);
 }
 
 async function writeArray<T>(out: Writable, name: string, items: readonly T[], toRecord: (item: T) => unknown = (x) => x): Promise<void> {
@@ -71,9 +86,10 @@ async function writeArray<T>(out: Writable, name: string, items: readonly T[], t
 }
 
 /**
- * Writes the document to `out`: message() for each message in capture order, then end(). A
- * message is written without waiting for `out` to drain (the decoder calls it synchronously):
- * process.stdout to a file or a pipe writes synchronously on Linux, so nothing piles up there.
+ * Writes the document to `out`: message() for each message in capture order, then end().
+ * message() cannot wait (the decoder calls it synchronously): the reading of the capture waits
+ * on drained() instead, so that a slow reader of `out` (a pipe) holds the decoding back rather
+ * than letting the document pile up in memory.
  */
 export class JsonReportWriter {
   private batch = '{"messages":[';
@@ -87,6 +103,12 @@ export class JsonReportWriter {
       this.out.write(this.batch);
       this.batch = '';
     }
+  }
+
+  /** Null while `out` takes more, else a promise that settles once it has drained. */
+  drained(): Promise<void> | null {
+    const out = this.out;
+    return out.writableNeedDrain && !out.destroyed ? whenDrained(out) : null;
   }
 
   async end(input: JsonReportEnd): Promise<void> {
