@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import { decodeCapture, type DecodeResult } from './pipeline.js';
 import { AnalysisCollector, StreamingAnalyzer, type AnalyzerOptions, type MessageLink } from './analysis/index.js';
-import type { Analysis, SipMessage } from './model.js';
+import type { SipMessage, StreamedAnalysis } from './model.js';
 
 export type * from './model.js';
 export { decodeCapture } from './pipeline.js';
@@ -14,7 +14,7 @@ export interface CaptureAnalysis {
   /** What was decoded (each message went to AnalyzeOptions.message; none is kept). */
   decode: DecodeResult;
   /** Everything but the messages' links (which went to AnalyzeOptions.message with each message). */
-  analysis: Omit<Analysis, 'messageLinks'>;
+  analysis: StreamedAnalysis;
 }
 
 export interface AnalyzeOptions extends AnalyzerOptions {

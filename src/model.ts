@@ -342,6 +342,9 @@ export interface Analysis {
   messageLinks: { transaction: number | null; dialog: number | null; retransmissionOf: number | null }[];
 }
 
+/** The Analysis of a capture whose messages went on one by one, each with its links, as they were decoded: the rest of it. */
+export type StreamedAnalysis = Omit<Analysis, 'messageLinks'>;
+
 // ---------------------------------------------------------------- views/
 
 export interface LadderLane {

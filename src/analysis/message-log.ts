@@ -63,6 +63,11 @@ export class StringTable {
     for (const s of known) this.number(s);
   }
 
+  /** Strings in the table. */
+  get size(): number {
+    return this.values.length;
+  }
+
   /** The number of a string in the table, else NONE. */
   find(s: string): number {
     return this.numbers.get(s) ?? NONE;

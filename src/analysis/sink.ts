@@ -96,11 +96,7 @@ export class AnalysisCollector implements AnalysisSink {
   private readonly places = new PlaceColumns();
   private result: Analysis | null = null;
 
-  link(id: number, link: MessageLink): void {
-    this.places.set(id, link.transaction ?? NONE, link.dialog ?? NONE, link.retransmissionOf ?? NONE);
-  }
-
-  /** link() with the place as numbers, NONE for null (StreamingAnalyzer.place). */
+  /** A message's place (StreamingAnalyzer.placed), NONE for none. */
   place(id: number, transaction: number, dialog: number, retransmissionOf: number): void {
     this.places.set(id, transaction, dialog, retransmissionOf);
   }

@@ -704,7 +704,7 @@ export class CallState {
     return found;
   }
 
-  /** The call's INVITE transactions, oldest first, while it has few transactions; null once they are indexed (then: `invites`). */
+  /** The call's INVITE transactions, oldest first, once the call is indexed (more than SCAN_LIMIT transactions); null while it is small: walk its list. */
   indexedInvites(): readonly number[] | null {
     return this.lookup?.invites ?? null;
   }

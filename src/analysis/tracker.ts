@@ -14,6 +14,11 @@ function isSubscriptionEnd(state: string | null): boolean {
   return state !== null && state.trimStart().toLowerCase().startsWith('terminated');
 }
 
+/** Adds a message's value to a set the call keeps: a copy of its own, made only when it is new. */
+function keepIn(set: Set<string>, value: string): void {
+  if (!set.has(value)) set.add(detached(value));
+}
+
 /** "<seq> <METHOD>", what a CSeq header usually says. */
 function plainCseq(cseqSeq: number | null, method: string): string {
   return `${cseqSeq ?? ''} ${method}`.trim();
@@ -86,8 +91,8 @@ export class CallTracker {
     const fromTag = call.tagNumber(m.fromTag, this.txns, this.dialogs);
     const toTag = call.tagNumber(m.toTag, this.txns, this.dialogs);
     log.setToTag(m.id, toTag);
-    if (m.xCallId !== null) (call.more().xCallIds ??= new Set()).add(detached(m.xCallId));
-    if (m.icid !== null) (call.more().icids ??= new Set()).add(detached(m.icid));
+    if (m.xCallId !== null) keepIn((call.more().xCallIds ??= new Set()), m.xCallId);
+    if (m.icid !== null) keepIn((call.more().icids ??= new Set()), m.icid);
     if (m.sdp !== null) this.noteSdp(call, m, m.sdp);
 
     if (m.isRequest) {

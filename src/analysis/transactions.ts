@@ -1,7 +1,7 @@
 // Transactions as the model reports them, with their state when the capture ends
 // (RFC 3261 §17.1.1.2 / §17.1.2.2 state machines, judged from the client's side).
 import type { Transaction, TransactionState } from '../model.js';
-import { requestCopies, sized, txnMessages } from './lists.js';
+import { sized, txnMessages } from './lists.js';
 import { NONE, type MessageLog } from './message-log.js';
 import { INVITE } from './methods.js';
 import type { TxnTable } from './state.js';
@@ -28,10 +28,9 @@ export function transactionState(txns: TxnTable, t: number, log: MessageLog, end
   return reached(end - log.time(final), completedLingers(invite, txns.reliable(t))) ? 'terminated' : 'completed';
 }
 
-/** Seconds between successive copies of the request, rounded to the microsecond. */
-export function retransmitIntervals(txns: TxnTable, t: number, log: MessageLog): number[] {
-  if (txns.requestCount(t) === 1) return [];
-  const copies = requestCopies(txns, t, log);
+/** Seconds between successive copies of a request (`copies`, in order), rounded to the microsecond. */
+export function retransmitIntervals(copies: readonly number[], log: MessageLog): number[] {
+  if (copies.length <= 1) return [];
   const intervals = sized<number>(copies.length - 1);
   for (let i = 1; i < copies.length; i++) {
     intervals[i - 1] = Math.round((log.time(copies[i]!) - log.time(copies[i - 1]!)) * 1e6) / 1e6;
@@ -59,13 +58,13 @@ export function toTransaction(txns: TxnTable, t: number, callId: string, dialogI
     responses,
     ack,
     ackFor: txns.ackFor(t),
-    finalStatus: final === NONE ? null : txns.finalStatus(t),
+    finalStatus: finalStatusOf(txns, t),
     finalResponse: final === NONE ? null : final,
     startTime: log.timeText(txns.firstRequest(t)),
     finalTime: final === NONE ? null : log.timeText(final),
     state: transactionState(txns, t, log, end),
     retransmissions: txns.retransmissions(t),
-    retransmitIntervals: retransmitIntervals(txns, t, log),
+    retransmitIntervals: retransmitIntervals(requests, log),
     dialog: dialogId,
   };
 }

@@ -25,7 +25,7 @@ export const enum Byte {
 }
 
 /** ASCII lower-case table: LOWER[b] is b with A-Z mapped to a-z, every other byte unchanged. */
-export const LOWER: Uint8Array = (() => {
+const LOWER: Uint8Array = (() => {
   const t = new Uint8Array(256);
   for (let i = 0; i < 256; i++) t[i] = i >= 0x41 && i <= 0x5a ? i + 0x20 : i;
   return t;

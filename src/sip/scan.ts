@@ -11,6 +11,7 @@ import {
 } from './bytes.js';
 import { bodyParts, mediaTypeOf } from './multipart.js';
 import { summarizeAsciiSdp, summarizeSdpBody } from './sdp.js';
+import { allResponses } from '../knowledge/index.js';
 
 // Header identities. Numbers, not strings, so the dispatch is a switch on a small integer.
 const H_VIA = 1;
@@ -311,25 +312,10 @@ const EMPTY = Buffer.alloc(0);
  */
 const METHODS: readonly string[] = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
 const CONTENT_TYPES: readonly string[] = ['application/sdp'];
-/** RFC 3261 §21 reason phrases (and those of the extensions SIP traffic commonly carries), by status code. */
+/** The reason phrase of each status code the knowledge base knows (RFC 3261 §21 and the extensions), by code. */
 const REASON_PHRASES: readonly (readonly string[])[] = (() => {
-  const phrases: Record<number, string> = {
-    100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
-    200: 'OK', 202: 'Accepted', 204: 'No Notification',
-    300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Moved Temporarily', 305: 'Use Proxy', 380: 'Alternative Service',
-    400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
-    405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout',
-    410: 'Gone', 413: 'Request Entity Too Large', 414: 'Request-URI Too Long', 415: 'Unsupported Media Type',
-    416: 'Unsupported URI Scheme', 420: 'Bad Extension', 421: 'Extension Required', 422: 'Session Interval Too Small',
-    423: 'Interval Too Brief', 480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected',
-    483: 'Too Many Hops', 484: 'Address Incomplete', 485: 'Ambiguous', 486: 'Busy Here', 487: 'Request Terminated',
-    488: 'Not Acceptable Here', 489: 'Bad Event', 491: 'Request Pending', 493: 'Undecipherable',
-    500: 'Server Internal Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
-    504: 'Server Time-out', 505: 'Version Not Supported', 513: 'Message Too Large',
-    600: 'Busy Everywhere', 603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
-  };
   const byStatus: string[][] = Array.from({ length: 700 }, () => []);
-  for (const [status, phrase] of Object.entries(phrases)) byStatus[Number(status)].push(phrase);
+  for (const r of allResponses()) byStatus[r.code]!.push(r.reason);
   return byStatus;
 })();
 
@@ -352,9 +338,7 @@ function bytesAre(buf: Buffer, start: number, end: number, text: string): boolea
 class FieldCutter {
   private buf: Buffer = EMPTY;
   /** The decoded bytes from the start of the message, when they are pure ASCII (every field is then a substring); else null. */
-  block: string | null = null;
-  /** Bytes `block` covers: the whole message, or only its header block when the body is not ASCII. */
-  blockEnd = 0;
+  private block: string | null = null;
   private folded = false;
 
   /**
@@ -365,7 +349,6 @@ class FieldCutter {
     this.buf = buf;
     this.folded = folded;
     this.block = whole ?? asciiText(buf, headerEnd);
-    this.blockEnd = whole !== null ? whole.length : headerEnd;
   }
 
   /** Lets go of the message (the cutter outlives it). */
@@ -459,7 +442,7 @@ function bodyKindOf(contentType: string): number {
 
 /**
  * The SDP summary of a body: the body itself when it is application/sdp, else its first SDP
- * part. `text` is the message decoded up to at least `end` when it is pure ASCII, else null.
+ * part. `text` is the whole message decoded when it is pure ASCII, else null.
  */
 function sdpOfBody(buf: Buffer, start: number, end: number, contentType: string, text: string | null): SdpSummary | null {
   if (contentType !== lastContentType) {
@@ -720,7 +703,7 @@ export function scanSipInto<H extends SipHead>(head: H, bytes: Buffer, datagram:
   head.xCallId = cut.token(S_X_CALL_ID);
   head.icid = cut.quotable(S_ICID);
   if (head.bodyLength > 0 && head.contentType !== null) {
-    head.sdp = sdpOfBody(buf, bodyStart, bodyEnd, head.contentType, cut.blockEnd >= bodyEnd ? cut.block : null);
+    head.sdp = sdpOfBody(buf, bodyStart, bodyEnd, head.contentType, whole);
   }
   cut.release();
   return head;

@@ -3,7 +3,7 @@
 // of RFC 3264 §8.4.
 import type { SdpMedia, SdpSummary } from '../model.js';
 import { utf8Of } from '../buffer-calls.js';
-import { dictionary } from './bytes.js';
+import { dictionary, isDigit } from './bytes.js';
 
 export type SdpDirection = SdpMedia['direction'];
 
@@ -457,10 +457,6 @@ function formatText(buf: Buffer, text: string, base: number, start: number, end:
     if (i === end && value < PAYLOAD_TYPE_TEXT.length) return PAYLOAD_TYPE_TEXT[value];
   }
   return text.substring(start - base, end - base);
-}
-
-function isDigit(b: number): boolean {
-  return b >= 0x30 && b <= 0x39;
 }
 
 /** A decimal port of at most five digits in buf[start, end), or null (as portNumber). */

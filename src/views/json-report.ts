@@ -3,16 +3,15 @@
 // messages come first, each written as soon as it is decoded and placed in the analysis, so
 // that none is kept; the rest follows once the capture has been read.
 import type { Writable } from 'node:stream';
-import type { Analysis, CaptureInfo, DecodeWarning, SipMessage } from '../model.js';
+import type { MessageLink } from '../analysis/index.js';
+import type { CaptureInfo, DecodeWarning, SipMessage, StreamedAnalysis } from '../model.js';
 
 export interface JsonReportEnd {
   fileName: string;
   info: CaptureInfo;
   warnings: DecodeWarning[];
-  analysis: Omit<Analysis, 'messageLinks'>;
+  analysis: StreamedAnalysis;
 }
-
-type MessageLink = Analysis['messageLinks'][number];
 
 /** Text gathered before it is written: big enough that writing costs nothing per message. */
 const WRITE_CHUNK = 1 << 20;
@@ -72,17 +71,35 @@ async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await whenDrained(out);
 }
 
-async function writeArray<T>(out: Writable, name: string, items: readonly T[], toRecord: (item: T) => unknown = (x) => x): Promise<void> {
-  await write(out, `"${name}":[`);
-  let batch = '';
-  for (let i = 0; i < items.length; i++) {
-    batch += (i ? ',\n' : '\n') + JSON.stringify(toRecord(items[i]));
-    if (batch.length > WRITE_CHUNK) {
-      await write(out, batch);
-      batch = '';
-    }
+/** One array of the document as text, gathered into chunks big enough that writing costs nothing per record. */
+class ArrayText {
+  private count = 0;
+
+  /** `text`: what opens the array (its name and bracket). */
+  constructor(private text: string) {}
+
+  /** Adds a record; returns the text gathered once it makes a chunk to write, else null. */
+  add(record: unknown): string | null {
+    this.text += (this.count++ === 0 ? '\n' : ',\n') + JSON.stringify(record);
+    if (this.text.length <= WRITE_CHUNK) return null;
+    const chunk = this.text;
+    this.text = '';
+    return chunk;
   }
-  await write(out, batch + (items.length ? '\n]' : ']') + ',\n');
+
+  /** The text not handed out yet, with the array closed. */
+  close(): string {
+    return this.text + (this.count ? '\n]' : ']');
+  }
+}
+
+async function writeArray(out: Writable, name: string, items: readonly unknown[]): Promise<void> {
+  const array = new ArrayText(`"${name}":[`);
+  for (const item of items) {
+    const chunk = array.add(item);
+    if (chunk !== null) await write(out, chunk);
+  }
+  await write(out, `${array.close()},\n`);
 }
 
 /**
@@ -92,17 +109,13 @@ async function writeArray<T>(out: Writable, name: string, items: readonly T[], t
  * than letting the document pile up in memory.
  */
 export class JsonReportWriter {
-  private batch = '{"messages":[';
-  private count = 0;
+  private readonly messages = new ArrayText('{"messages":[');
 
   constructor(private readonly out: Writable) {}
 
   message(m: SipMessage, link: MessageLink): void {
-    this.batch += (this.count++ === 0 ? '\n' : ',\n') + JSON.stringify(messageRecord(m, link));
-    if (this.batch.length > WRITE_CHUNK) {
-      this.out.write(this.batch);
-      this.batch = '';
-    }
+    const chunk = this.messages.add(messageRecord(m, link));
+    if (chunk !== null) this.out.write(chunk);
   }
 
   /** Null while `out` takes more, else a promise that settles once it has drained. */
@@ -123,8 +136,7 @@ export class JsonReportWriter {
       bytes: info.bytes,
       comments: info.comments,
     };
-    await write(out, `${this.batch}${this.count ? '\n]' : ']'},\n"file":${JSON.stringify(file)},\n"warnings":${JSON.stringify(input.warnings)},\n`);
-    this.batch = '';
+    await write(out, `${this.messages.close()},\n"file":${JSON.stringify(file)},\n"warnings":${JSON.stringify(input.warnings)},\n`);
     await writeArray(out, 'transactions', analysis.transactions);
     await writeArray(out, 'dialogs', analysis.dialogs);
     await writeArray(out, 'calls', analysis.calls);

@@ -4,7 +4,7 @@
 import { describeResponse } from '../knowledge/index.js';
 import type { SipMessage } from '../model.js';
 import { formatTimestamp } from '../timefmt.js';
-import { detached } from '../analysis/message-log.js';
+import { detached, NONE, StringTable } from '../analysis/message-log.js';
 
 /** A message as the report names it. */
 export interface MessageDigest {
@@ -29,14 +29,15 @@ export function listedMessages(messages: readonly SipMessage[]): ReportedMessage
     count: messages.length,
     digest(id) {
       const m = messages[id];
-      return m === undefined || m.id !== id ? null : { time: m.time, what: whatOf(m), src: m.src, dst: m.dst };
+      return m === undefined || m.id !== id ? null : { time: m.time, what: whatText(m.isRequest, m.status, m.isRequest ? m.method : m.reason), src: m.src, dst: m.dst };
     },
   };
 }
 
-function whatOf(m: SipMessage): string {
-  if (m.isRequest) return m.method ?? '?';
-  return m.status === null ? '?' : `${m.status} ${m.reason ?? describeResponse(m.status).reason}`;
+/** "INVITE", "200 OK": a request's method, a response's status and reason (its code's usual one when it has none). */
+function whatText(isRequest: boolean, status: number | null, label: string | null): string {
+  if (isRequest) return label ?? '?';
+  return status === null ? '?' : `${status} ${label ?? describeResponse(status).reason}`;
 }
 
 const PAGE_BITS = 16;
@@ -59,34 +60,23 @@ class Page {
   readonly dst = new Int32Array(PAGE_SIZE);
 }
 
-/** Strings numbered in order of first appearance, up to TABLE_LIMIT of them. */
-class BoundedTable {
-  private readonly numbers = new Map<string, number>();
-  readonly values: string[] = [];
+/** The number of `s` in `table`, numbering it (a copy of its own) while the table has room; UNKNOWN for null or no room. */
+function numberIn(table: StringTable, s: string | null): number {
+  if (s === null) return UNKNOWN;
+  const known = table.find(s);
+  if (known !== NONE) return known;
+  return table.size < TABLE_LIMIT ? table.number(detached(s)) : UNKNOWN;
+}
 
-  number(s: string | null): number {
-    if (s === null) return UNKNOWN;
-    let n = this.numbers.get(s);
-    if (n === undefined) {
-      if (this.values.length >= TABLE_LIMIT) return UNKNOWN;
-      n = this.values.length;
-      const own = detached(s);
-      this.values.push(own);
-      this.numbers.set(own, n);
-    }
-    return n;
-  }
-
-  value(n: number): string | null {
-    return n === UNKNOWN ? null : this.values[n]!;
-  }
+function valueIn(table: StringTable, n: number): string | null {
+  return n === UNKNOWN ? null : table.value(n);
 }
 
 /** The digest of every message added, in id order from 0. */
 export class MessageDigests implements ReportedMessages {
   private readonly pages: Page[] = [];
-  private readonly whats = new BoundedTable();
-  private readonly endpoints = new BoundedTable();
+  private readonly whats = new StringTable();
+  private readonly endpoints = new StringTable();
   count = 0;
 
   add(m: SipMessage): void {
@@ -98,9 +88,9 @@ export class MessageDigests implements ReportedMessages {
     page.nanoseconds[i] = m.ts.nsec;
     page.digits[i] = m.ts.digits;
     page.status[i] = m.isRequest ? REQUEST : (m.status ?? NO_STATUS);
-    page.what[i] = this.whats.number(m.isRequest ? m.method : m.reason);
-    page.src[i] = this.endpoints.number(m.src);
-    page.dst[i] = this.endpoints.number(m.dst);
+    page.what[i] = numberIn(this.whats, m.isRequest ? m.method : m.reason);
+    page.src[i] = numberIn(this.endpoints, m.src);
+    page.dst[i] = numberIn(this.endpoints, m.dst);
   }
 
   digest(id: number): MessageDigest | null {
@@ -108,13 +98,12 @@ export class MessageDigests implements ReportedMessages {
     const page = this.pages[id >>> PAGE_BITS]!;
     const i = id & PAGE_MASK;
     const status = page.status[i]!;
-    const label = this.whats.value(page.what[i]!);
-    const what = status === REQUEST ? (label ?? '?') : status === NO_STATUS ? '?' : `${status} ${label ?? describeResponse(status).reason}`;
+    const label = valueIn(this.whats, page.what[i]!);
     return {
       time: formatTimestamp({ sec: page.seconds[i]!, nsec: page.nanoseconds[i]!, digits: page.digits[i]! }),
-      what,
-      src: this.endpoints.value(page.src[i]!) ?? '?',
-      dst: this.endpoints.value(page.dst[i]!) ?? '?',
+      what: status === REQUEST ? whatText(true, null, label) : whatText(false, status === NO_STATUS ? null : status, label),
+      src: valueIn(this.endpoints, page.src[i]!) ?? '?',
+      dst: valueIn(this.endpoints, page.dst[i]!) ?? '?',
     };
   }
 }

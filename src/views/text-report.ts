@@ -1,22 +1,19 @@
 // The CLI's human output (`sipladder analyze FILE`): a summary, the calls table, the
 // registrations table, then every anomaly with its explanation, reference and messages.
 // Plain text in aligned columns that fits a 100-column terminal.
-import type { Analysis, Anomaly, Call, CaptureFormat, DecodeWarning, Registration, Severity, Timestamp } from '../model.js';
+import type { Anomaly, Call, CaptureFormat, DecodeWarning, Registration, Severity, StreamedAnalysis, Timestamp } from '../model.js';
 import type { ReportedMessages } from './message-digests.js';
 import {
   LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
   LINKTYPE_NULL, LINKTYPE_RAW, LINKTYPE_RAW_BSD_12, LINKTYPE_RAW_BSD_14,
 } from '../net/constants.js';
 
-/** The analysis the report shows: the messages' links are not needed. */
-export type ReportedAnalysis = Omit<Analysis, 'messageLinks'>;
-
 export interface TextReportInput {
   file: { name: string; format: CaptureFormat; linkTypes: number[]; packets: number; bytes: number };
   warnings: DecodeWarning[];
   /** The decoded messages (times and labels are shown for the anomalies' messages), or only their number. */
   messages: ReportedMessages | number;
-  analysis: ReportedAnalysis;
+  analysis: StreamedAnalysis;
 }
 
 const WIDTH = 100;
@@ -183,7 +180,7 @@ function captureSpan(input: TextReportInput): [string, string] | null {
   return [first, last];
 }
 
-function callsTable(analysis: ReportedAnalysis): string[] {
+function callsTable(analysis: StreamedAnalysis): string[] {
   const calls = analysis.calls.filter((c) => c.kind !== 'registration');
   if (calls.length === 0) return [];
   const shown = calls.slice(0, MAX_ROWS);
@@ -212,7 +209,7 @@ function registrationText(r: Registration): string {
   return `${r.outcome}${status}${expires}`;
 }
 
-function registrationsTable(analysis: ReportedAnalysis, callsById: ReadonlyMap<string, Call>): string[] {
+function registrationsTable(analysis: StreamedAnalysis, callsById: ReadonlyMap<string, Call>): string[] {
   const regs = analysis.registrations;
   if (regs.length === 0) return [];
   const shown = regs.slice(0, MAX_ROWS);
@@ -235,7 +232,7 @@ function messageLine(id: number, messages: ReportedMessages | number): string {
   return m === null ? `#${id}` : `#${id} ${clock(m.time)} ${m.what} ${m.src} -> ${m.dst}`;
 }
 
-function anomalySection(analysis: ReportedAnalysis, messages: ReportedMessages | number): string[] {
+function anomalySection(analysis: StreamedAnalysis, messages: ReportedMessages | number): string[] {
   const anomalies = [...analysis.anomalies].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.id - b.id);
   if (anomalies.length === 0) return ['ANOMALIES', 'None found.'];
   const counts = new Map<string, { severity: Severity; n: number; title: string }>();

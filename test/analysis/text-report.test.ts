@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listedMessages, MessageDigests } from '../../src/views/message-digests.js';
 import { renderTextReport, type TextReportInput } from '../../src/views/text-report.js';
+import { CORPUS_DIR } from './corpus-messages.js';
 import { analyze, corpus, type Capture } from './helpers.js';
 
 function digestsOf(c: Capture): MessageDigests {
@@ -22,8 +23,6 @@ function report(name: string, c: Capture = corpus(name), messages: 'list' | 'dig
   };
   return renderTextReport(input);
 }
-
-const CORPUS_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
 

@@ -1,28 +1,24 @@
 // A consumer slower than the reader holds the reading back (CaptureHandlers.beforeRead): the
 // CLI's JSON document waits for its pipe to drain this way instead of piling up in memory. For
 // each way a capture is read: a file in 4 MiB reads, a stream of chunks, a gzip stream.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/index.js';
-import { buildPcap } from './builders.js';
+import { buildPcap, chunked } from './builders.js';
 
 /** 6000 packets of 1000 bytes: more than one 4 MiB read of a file. */
 const PACKETS = 6000;
 const capture = buildPcap({}, Array.from({ length: PACKETS }, (_, i) => ({ sec: 1_700_000_000 + i, frac: 0, data: Buffer.alloc(1000, i & 0xff) })));
 
-function chunked(bytes: Buffer, size: number): Readable {
-  const chunks: Buffer[] = [];
-  for (let pos = 0; pos < bytes.length; pos += size) chunks.push(bytes.subarray(pos, pos + size));
-  return Readable.from(chunks);
-}
+const scratch = mkdtempSync(join(tmpdir(), 'sipladder-pace-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const sources: [string, () => string | Readable][] = [
+const sources: [string, () => string | AsyncIterable<Buffer>][] = [
   ['a file', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sipladder-pace-')), 'capture.pcap');
+    const path = join(scratch, 'capture.pcap');
     writeFileSync(path, capture);
     return path;
   }],

@@ -288,3 +288,8 @@ export function pcapngToBigEndian(file: Buffer): Buffer {
   }
   return out;
 }
+
+/** A stream of `bytes` in chunks of `size`. */
+export async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let pos = 0; pos < bytes.length; pos += size) yield bytes.subarray(pos, pos + size);
+}

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureFormatError, CaptureParser, readCapture, sniffCaptureFormat } from '../../src/capture/index.js';
 import { formatTimestamp } from '../../src/timefmt.js';
-import { buildPcap, pcapFileHeader, pcapRecordOffsets, pcapToBigEndian, shb } from './builders.js';
+import { buildPcap, chunked, pcapFileHeader, pcapRecordOffsets, pcapToBigEndian, shb } from './builders.js';
 import { corpusEntries, FIXTURES_DIR, parseBytes, readAll } from './collect.js';
 
 const entries = corpusEntries();
@@ -22,11 +22,6 @@ function scratchFile(name: string, bytes: Buffer): string {
   const file = path.join(scratch, name);
   writeFileSync(file, bytes);
   return file;
-}
-
-/** A stream of `bytes` in chunks of `size`. */
-async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let pos = 0; pos < bytes.length; pos += size) yield bytes.subarray(pos, pos + size);
 }
 
 function essence(packets: { frame: number; ts: Parameters<typeof formatTimestamp>[0]; data: Buffer; origLength: number }[]) {

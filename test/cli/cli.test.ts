@@ -1,14 +1,17 @@
 // The command line as a script or a CI job uses it: the compiled CLI (npm test builds it first)
 // run on real captures from traces/.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pcapFileHeader } from '../capture/builders.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'bin', 'sipladder.js');
 const trace = (name: string) => join(root, 'traces', name);
+const scratch = mkdtempSync(join(tmpdir(), 'sipladder-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -38,15 +41,9 @@ describe('sipladder analyze', () => {
   });
 
   it('prints a complete document for a capture without SIP', () => {
-    const empty = join(tmpdir(), `sipladder-cli-empty-${process.pid}.pcap`);
     // A pcap file header (microseconds, Ethernet) and no packet.
-    const header = Buffer.alloc(24);
-    header.writeUInt32LE(0xa1b2c3d4, 0);
-    header.writeUInt16LE(2, 4);
-    header.writeUInt16LE(4, 6);
-    header.writeUInt32LE(65535, 16);
-    header.writeUInt32LE(1, 20);
-    writeFileSync(empty, header);
+    const empty = join(scratch, 'empty.pcap');
+    writeFileSync(empty, pcapFileHeader());
     const r = run('analyze', '--json', empty);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout) as { messages: unknown[]; calls: unknown[]; file: { packets: number } };
@@ -61,11 +58,11 @@ describe('sipladder analyze', () => {
   });
 
   it('refuses a file that is no capture with exit 2 and a reason', () => {
-    const notCapture = join(tmpdir(), `sipladder-cli-${process.pid}.txt`);
+    const notCapture = join(scratch, 'not-a-capture.txt');
     writeFileSync(notCapture, 'INVITE sip:bob@example.com SIP/2.0\r\n\r\n');
     const r = run('analyze', notCapture);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^sipladder: .*sipladder-cli-\d+\.txt: /);
+    expect(r.stderr).toMatch(/^sipladder: .*not-a-capture\.txt: /);
     expect(run('analyze', join(tmpdir(), 'no-such-capture.pcap')).stderr).toContain('ENOENT');
   });
 

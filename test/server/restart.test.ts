@@ -11,7 +11,7 @@ import { decodeRaw } from '../../server/store/raw-text.js';
 import { bigCapture } from './helpers/captures.js';
 import { referenceAnalysis } from './helpers/reference.js';
 import {
-  corpusFile, getJson, sendJson, startServer, tempDir, uploadRaw, waitIndexed, waitSettled, type ServerProcess,
+  corpusFile, getJson, sendJson, startServer, tempDir, textIndexDocuments, uploadRaw, waitIndexed, waitSettled, type ServerProcess,
 } from './helpers/server.js';
 
 const running: ServerProcess[] = [];
@@ -28,12 +28,10 @@ afterEach(async () => {
 
 /** The text index's watermark and its documents for a capture, read from the database of a stopped server. */
 function textIndexOnDisk(dataDir: string, captureId: number): { watermark: number; documents: number } {
-  const db = new Database(join(dataDir, 'sipladder.db'), { readonly: true });
+  const path = join(dataDir, 'sipladder.db');
+  const db = new Database(path, { readonly: true });
   try {
-    return {
-      watermark: db.prepare('SELECT text_indexed FROM captures WHERE id = ?').pluck().get(captureId) as number,
-      documents: db.prepare('SELECT count(*) FROM messages_fts WHERE rowid BETWEEN ? AND ?').pluck().get(captureId * 2 ** 32, (captureId + 1) * 2 ** 32 - 1) as number,
-    };
+    return { watermark: db.prepare('SELECT text_indexed FROM captures WHERE id = ?').pluck().get(captureId) as number, documents: textIndexDocuments(path, captureId) };
   } finally {
     db.close();
   }
@@ -172,7 +170,8 @@ describe('restarts', () => {
     summary = await getJson(`${server.url}/api/captures/${capture.id}`);
     // The analysis stands; only the index is taken up.
     expect(summary).toMatchObject({ status: 'ready', attempts: 1, messages });
-    while (summary.textIndexed < messages) summary = await poll();
+    summary = await waitIndexed(server.url, capture.id, 120_000);
+    expect(summary.textIndexed).toBe(messages);
     for (const [i, q] of searches.entries()) expect(await search(q), q).toEqual(expected[i]);
     await server.stop();
     expect(textIndexOnDisk(dataDir, capture.id)).toEqual({ watermark: messages, documents: messages });

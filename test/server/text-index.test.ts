@@ -12,7 +12,7 @@ import { SqliteStore } from '../../server/store/SqliteStore.js';
 import type { AnalysisSummary, MessageToStore, SearchHit } from '../../server/store/Store.js';
 import type { SipStats } from '../../src/model.js';
 import { referenceAnalysis, type ReferenceMessage } from './helpers/reference.js';
-import { corpusFile, getJson, sendJson, startServer, tempDir, uploadRaw, waitSettled, type ServerProcess } from './helpers/server.js';
+import { corpusFile, getJson, sendJson, startServer, tempDir, textIndexDocuments, uploadRaw, waitSettled, type ServerProcess } from './helpers/server.js';
 
 interface StoredCapture {
   id: number;
@@ -87,15 +87,6 @@ async function expectSameAtEveryStep(store: SqliteStore, c: StoredCapture, searc
   }
 }
 
-/** Documents of the text index among a capture's keys (capture id * 2^32 + message id). */
-function indexedDocuments(path: string, captureId: number): number {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare('SELECT count(*) FROM messages_fts WHERE rowid BETWEEN ? AND ?').pluck().get(captureId * 2 ** 32, (captureId + 1) * 2 ** 32 - 1) as number;
-  } finally {
-    db.close();
-  }
-}
 
 describe('searching messages while their text index is built', () => {
   const path = join(tempDir('text-index'), 'test.db');
@@ -133,7 +124,7 @@ describe('searching messages while their text index is built', () => {
     ];
     const watermarks = await expectSameAtEveryStep(store, c, searches, 1000);
     expect(watermarks).toEqual([0, 1000, 2000, 3000, 3240]);
-    expect(indexedDocuments(path, c.id)).toBe(3240);
+    expect(textIndexDocuments(path, c.id)).toBe(3240);
   }, 60_000);
 
   it('folds the case of text beyond ASCII as the index does, in UTF-8 and in bytes that are not (read as latin1)', async () => {
@@ -162,16 +153,16 @@ describe('searching messages while their text index is built', () => {
     expect((await store.capturesToIndex()).map((r) => r.id)).toContain(c.id);
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 3, complete: false });
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 6, complete: false });
-    expect(indexedDocuments(path, c.id)).toBe(6);
+    expect(textIndexDocuments(path, c.id)).toBe(6);
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 7, complete: true });
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 7, complete: true });
     expect((await store.capturesToIndex()).map((r) => r.id)).not.toContain(c.id);
-    expect(indexedDocuments(path, c.id)).toBe(7);
+    expect(textIndexDocuments(path, c.id)).toBe(7);
 
     // A new analysis drops the index with the messages; nothing is indexed until it is ready.
     await store.beginAnalysis(c.id);
     expect((await store.capture(c.id))!.textIndexed).toBe(0);
-    expect(indexedDocuments(path, c.id)).toBe(0);
+    expect(textIndexDocuments(path, c.id)).toBe(0);
     expect(await store.indexMessageText(c.id, 3)).toBeNull();
     await store.failAnalysis(c.id, 'stopped for the test');
     expect(await store.indexMessageText(c.id, 3)).toBeNull();

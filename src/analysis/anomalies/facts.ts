@@ -3,6 +3,7 @@
 // have one of them: an ordinary call passes the whole catalogue in that one walk, and a rule
 // that never fires is never run (nor compiled) at all.
 import type { Call, Registration } from '../../model.js';
+import { hasResponseWith } from '../lists.js';
 import { NONE, type MessageLog } from '../message-log.js';
 import { CANCEL as CANCEL_METHOD, INVITE } from '../methods.js';
 import type { CallState, DialogTable, TxnTable } from '../state.js';
@@ -41,11 +42,6 @@ function isDialogError(status: number): boolean {
   return status === 481 || status === 491 || status === 482 || status === 483;
 }
 
-/** Whether a distinct response of the transaction (its first copies) is a dialog error. */
-function hasDialogError(txns: TxnTable, t: number, log: MessageLog): boolean {
-  for (let c = txns.lastFirstCopy(t); c !== NONE; c = log.previousFirstCopy(c)) if (isDialogError(log.status(c))) return true;
-  return false;
-}
 
 function txnFacts(txns: TxnTable, t: number, log: MessageLog, slowTryingSec: number): number {
   let facts = 0;
@@ -56,7 +52,7 @@ function txnFacts(txns: TxnTable, t: number, log: MessageLog, slowTryingSec: num
   if (txns.retransmissions(t) > 0) facts |= RETRANSMISSIONS;
   if (txns.responseRetransmissions(t) > 0) facts |= RESPONSE_COPIES;
   if ((status === 401 || status === 407) && txns.hadCredentials(t)) facts |= CREDENTIALS_CHALLENGED;
-  if (hasDialogError(txns, t, log)) facts |= DIALOG_ERROR;
+  if (hasResponseWith(txns, t, log, isDialogError)) facts |= DIALOG_ERROR;
   const method = txns.method(t);
   if (method === INVITE) {
     if (!txns.hasAck(t) && (txns.firstSuccess(t) !== NONE || status >= 300)) facts |= INVITE_NOT_ACKED;

@@ -33,7 +33,7 @@ function describe(txns: TxnTable, t: number, log: MessageLog, groups: readonly R
   const parts: string[] = [];
   const requests = txns.requestCount(t);
   if (requests > 1) {
-    parts.push(`the request was sent ${count(requests, 'time', 'times')} (after ${secondsList(retransmitIntervals(txns, t, log))})`);
+    parts.push(`the request was sent ${count(requests, 'time', 'times')} (after ${secondsList(retransmitIntervals(requestCopies(txns, t, log), log))})`);
   }
   for (const c of groups) {
     if (c.ids.length > 1) parts.push(`the ${c.status} was sent ${count(c.ids.length, 'time', 'times')}`);

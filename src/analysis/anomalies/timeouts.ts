@@ -26,7 +26,7 @@ function copiesText(txns: TxnTable, t: number, log: MessageLog): string {
   const requests = txns.requestCount(t);
   if (requests === 1) return 'it was sent once, never retransmitted';
   const timer = txns.method(t) === INVITE ? 'Timer A' : 'Timer E';
-  return `it was sent ${count(requests, 'time', 'times')}, retransmitted on ${timer} after ${secondsList(retransmitIntervals(txns, t, log))}`;
+  return `it was sent ${count(requests, 'time', 'times')}, retransmitted on ${timer} after ${secondsList(retransmitIntervals(requestCopies(txns, t, log), log))}`;
 }
 
 function explain(t: number, answers: readonly number[], ctx: RuleContext): string {

@@ -4,6 +4,7 @@ import type { Call, Registration, Severity } from '../../model.js';
 import { responseCopies } from '../lists.js';
 import { NONE, type MessageLog } from '../message-log.js';
 import type { CallState, DialogTable, TxnTable } from '../state.js';
+import { finalStatusOf } from '../transactions.js';
 import { clockTime } from '../wording.js';
 
 export interface AnomalyKind {
@@ -93,6 +94,6 @@ export function requestName(log: MessageLog, txns: TxnTable, t: number): string 
 /** "200 OK". */
 export function finalName(txns: TxnTable, t: number): string {
   const reason = txns.finalReason(t);
-  const status = txns.final(t) === NONE ? null : txns.finalStatus(t);
+  const status = finalStatusOf(txns, t);
   return reason ? `${status} ${reason}` : String(status);
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -119,13 +120,13 @@ export async function uploadRaw(base: string, path: string, name = path.split('/
   return fetch(`${base}/api/captures`, { method: 'POST', body: readFileSync(path), headers: { 'x-file-name': encodeURIComponent(name) } });
 }
 
-/** Polls a capture until it is no longer analysing. */
-export async function waitSettled(base: string, id: number, timeoutMs = 60_000): Promise<any> {
+/** Polls a capture until `done` says so (by default: it is no longer analysing). */
+export async function waitSettled(base: string, id: number, timeoutMs = 60_000, done = (c: any) => c.status !== 'analyzing'): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const c = await getJson(`${base}/api/captures/${id}`);
-    if (c.status !== 'analyzing') return c;
-    if (Date.now() > deadline) throw new Error(`capture ${id} still analysing after ${timeoutMs} ms`);
+    if (done(c)) return c;
+    if (Date.now() > deadline) throw new Error(`capture ${id} still not settled after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -134,13 +135,17 @@ export async function waitSettled(base: string, id: number, timeoutMs = 60_000):
  * Polls a capture until nothing of it changes in the background any more: failed, or ready
  * with its message text index complete (the server builds it after the analysis).
  */
-export async function waitIndexed(base: string, id: number, timeoutMs = 60_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = await getJson(`${base}/api/captures/${id}`);
-    if (c.status === 'failed' || (c.status === 'ready' && c.textIndexed === c.messages)) return c;
-    if (Date.now() > deadline) throw new Error(`capture ${id} still analysed or indexed after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+export function waitIndexed(base: string, id: number, timeoutMs = 60_000): Promise<any> {
+  return waitSettled(base, id, timeoutMs, (c) => c.status === 'failed' || (c.status === 'ready' && c.textIndexed === c.messages));
+}
+
+/** The documents of a capture in the message text index (keys: capture id * 2^32 + message id), read from a database file. */
+export function textIndexDocuments(dbPath: string, captureId: number): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) FROM messages_fts WHERE rowid BETWEEN ? AND ?').pluck().get(captureId * 2 ** 32, (captureId + 1) * 2 ** 32 - 1) as number;
+  } finally {
+    db.close();
   }
 }
 
