@@ -25,27 +25,38 @@ export async function readCapture(source: Source, h: CaptureHandlers): Promise<C
 }
 
 /**
- * A file is read into one buffer, again and again: the parser copies what it keeps (a record
- * cut by the end of a read) and packets are views valid only during their callback, so no read
- * needs a buffer of its own; a fresh 4 MiB buffer per read would cost an allocation and keep
- * tens of megabytes of spent reads alive until the garbage collector gets to them. Compressed
- * files are the exception: zlib may hold on to its input, so they get fresh buffers.
+ * A file is read into two buffers in turn: while the parser works through one, the next read
+ * fills the other (the copy from the page cache runs on libuv's thread pool, beside the
+ * parsing, instead of before it). The parser copies what it keeps (a record cut by the end
+ * of a read) and packets are views valid only during their callback, so a buffer is free to
+ * refill once it has been pushed; fresh 4 MiB buffers per read would cost an allocation each
+ * and keep tens of megabytes of spent reads alive until the garbage collector gets to them.
+ * Compressed files are the exception: zlib may hold on to its input, so they get fresh buffers.
  */
 async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> {
   const file = await open(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     let length = await readFull(file, buffer);
     if (length >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) {
       return await readChunks(freshChunks(file, Buffer.from(buffer.subarray(0, length))), h);
     }
     const progress = new ProgressCounter(h);
     const parser = new CaptureParser(forwarding(h, null));
+    let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     while (length > 0) {
-      progress.add(length);
-      parser.push(buffer.subarray(0, length));
-      await pace(h);
-      length = await readFull(file, buffer);
+      const nextRead = readFull(file, spare);
+      try {
+        progress.add(length);
+        parser.push(buffer.subarray(0, length));
+        await pace(h);
+      } catch (error) {
+        // The file is closed below: not while the read is still in flight.
+        await nextRead.catch(() => undefined);
+        throw error;
+      }
+      length = await nextRead;
+      [buffer, spare] = [spare, buffer];
     }
     const info = parser.end();
     progress.finish();

@@ -124,9 +124,10 @@ describe('sources', () => {
     }
   });
 
-  it('reads a file of many reads (one read buffer, reused) as the same bytes in memory, plain and gzip', async () => {
+  it('reads a file of many reads (two read buffers in turn) as the same bytes in memory, plain and gzip', async () => {
     // The corpus TCP call over and over, frames renumbered by the reader: about 10 MB, so
-    // records are cut by the end of each 4 MiB read, and every read lands in the same buffer.
+    // records are cut by the end of each 4 MiB read, and the reads land in two buffers in turn,
+    // each refilled while the other is parsed.
     const pcap = corpusFile('call-basic-tcp', '.pcap');
     const offsets = pcapRecordOffsets(pcap);
     const records = pcap.subarray(offsets[0]);
