@@ -111,7 +111,8 @@ export const exportQuerySchema = z.object({ callIds: callIdListSchema.optional()
 
 export const searchQuerySchema = z
   .object({
-    q: single(z.string().min(3, 'search text needs at least 3 characters').max(MAX_TEXT_LENGTH)),
+    // Counted in characters (code points), as the search counts them: an emoji is one, not two UTF-16 units.
+    q: single(z.string().max(MAX_TEXT_LENGTH).refine((q) => [...q].length >= 3, 'search text needs at least 3 characters')),
     limit: single(integerString(1, 500)).default(100),
   })
   .strict();

@@ -137,6 +137,8 @@ describe('the corpus through the API', () => {
     expect(result.items[0]).toMatchObject({ callId: ref.messages[hits[0]!]!.callId, frame: ref.messages[hits[0]!]!.frame });
     expect(result.items[0].snippet.toLowerCase()).toContain('geolocation');
     expect((await getJson(`${base}/search?q=${encodeURIComponent('"quoted%_')}`)).total).toBe(0);
+    // three characters, one of them outside the BMP: accepted, and found nowhere
+    expect((await getJson(`${base}/search?q=${encodeURIComponent('ab\u{1F600}')}`)).total).toBe(0);
   });
 
   it('merges the lanes of one host when asked', async () => {

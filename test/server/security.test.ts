@@ -67,6 +67,8 @@ describe('request validation and hardening', () => {
       ['/calls?from=yesterday', /'from'/],
       ['/calls?colour=red', /unknown 'colour'/],
       ['/search?q=ab', /at least 3 characters/],
+      // two characters, three UTF-16 units: the search counts characters
+      [`/search?q=a${encodeURIComponent('\u{1F600}')}`, /at least 3 characters/],
       ['/search', /'q'/],
       ['/ladder', /missing 'callIds'/],
       ['/ladder?callIds=x&merge=all', /'merge'/],
