@@ -35,6 +35,11 @@ export class CaptureParser {
     this.emitter = new PacketEmitter(handlers);
   }
 
+  /** Packets delivered so far. */
+  get packets(): number {
+    return this.emitter.frames;
+  }
+
   /** Parses what `chunk` completes; packets and warnings are delivered before it returns. */
   push(chunk: Buffer): void {
     if (this.info !== null) throw new Error('CaptureParser.push() after end()');

@@ -42,7 +42,7 @@ async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> 
       return await readChunks(freshChunks(file, Buffer.from(buffer.subarray(0, length))), h);
     }
     const progress = new ProgressCounter(h);
-    const parser = new CaptureParser(forwarding(h, null));
+    const parser = new CaptureParser(forwarding(h));
     let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     while (length > 0) {
       const nextRead = readFull(file, spare);
@@ -97,12 +97,11 @@ async function* freshChunks(file: FileHandle, first: Buffer): AsyncGenerator<Buf
 /** Reads a byte stream whose chunks stay the caller's: gzip detected by its magic, then inflated or parsed. */
 async function readChunks(chunks: AsyncIterator<Buffer>, h: CaptureHandlers): Promise<CaptureInfo> {
   const progress = new ProgressCounter(h);
-  const packets = { count: 0 };
-  const parser = new CaptureParser(forwarding(h, packets));
+  const parser = new CaptureParser(forwarding(h));
   try {
     const head = await firstBytes(chunks, 2);
     if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      const info = await inflateInto(parser, prepend(head, chunks), progress, packets, h);
+      const info = await inflateInto(parser, prepend(head, chunks), progress, h);
       progress.finish();
       return info;
     }
@@ -125,20 +124,13 @@ async function readChunks(chunks: AsyncIterator<Buffer>, h: CaptureHandlers): Pr
 
 /**
  * Handlers for a CaptureParser that pass packets and warnings on to h (packetRange too, when h
- * has it) and count the packets in `counted`; progress is left out, as it is counted here in
- * bytes of the source.
+ * has it); progress is left out, as it is counted here in bytes of the source.
  */
-function forwarding(h: CaptureHandlers, counted: { count: number } | null): CaptureHandlers {
+function forwarding(h: CaptureHandlers): CaptureHandlers {
   const packetRange = h.packetRange;
   return {
-    packet(p) {
-      if (counted !== null) counted.count = p.frame;
-      h.packet(p);
-    },
-    packetRange: packetRange === undefined ? undefined : (p, buf, start, end) => {
-      if (counted !== null) counted.count = p.frame;
-      packetRange.call(h, p, buf, start, end);
-    },
+    packet: (p) => h.packet(p),
+    packetRange: packetRange === undefined ? undefined : (p, buf, start, end) => packetRange.call(h, p, buf, start, end),
     warning: (w) => h.warning(w),
   };
 }
@@ -184,7 +176,6 @@ async function inflateInto(
   parser: CaptureParser,
   compressed: AsyncIterable<Buffer>,
   progress: ProgressCounter,
-  packets: { count: number },
   h: CaptureHandlers,
 ): Promise<CaptureInfo> {
   const gzip = new GzipInflater((chunk) => parser.push(chunk));
@@ -206,7 +197,7 @@ async function inflateInto(
     h.warning({
       offset: gzip.inflated,
       packet: null,
-      message: `the gzip stream is damaged after ${gzip.inflated} inflated bytes (${gzip.problem}); the ${packets.count} packets before it are kept`,
+      message: `the gzip stream is damaged after ${gzip.inflated} inflated bytes (${gzip.problem}); the ${parser.packets} packets before it are kept`,
     });
   }
   return { ...parser.end(), compression: 'gzip' };
