@@ -150,7 +150,7 @@ export async function startServer(options: ServerOptions): Promise<{ url: string
   });
   // A capture's messages are indexed once its analysis is stored: the two would take turns at the database's write lock.
   queue.on('ready', (captureId) => indexer.enqueue(captureId));
-  for (const c of await store.capturesToIndex()) indexer.enqueue(c.id);
+  for (const id of await store.capturesToIndex()) indexer.enqueue(id);
   await resumeInterrupted(store, blobs, queue);
   if (options.preloadDir) await preload(resolve(options.preloadDir), store, blobs, queue);
 

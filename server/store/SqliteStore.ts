@@ -255,9 +255,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async capturesToIndex(): Promise<CaptureRecord[]> {
-    return (this.sql(`SELECT ${CAPTURE_LIST_COLUMNS} FROM captures WHERE status = 'ready' AND text_indexed < messages ORDER BY id`)
-      .all() as CaptureRowDb[]).map(toRecord);
+  async capturesToIndex(): Promise<number[]> {
+    return (this.sql(`SELECT id FROM captures WHERE status = 'ready' AND text_indexed < messages ORDER BY id`).pluck().all() as number[]);
   }
 
   async indexMessageText(captureId: number, count: number): Promise<TextIndexStep | null> {

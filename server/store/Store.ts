@@ -200,8 +200,8 @@ export interface Store {
   analysisWriter(id: number): AnalysisWriter;
   /** Drops any partial analysis and sets 'failed' with the reason. */
   failAnalysis(id: number, reason: string): Promise<void>;
-  /** Ready captures whose message text index is not complete (a stop cut its building off). */
-  capturesToIndex(): Promise<CaptureRecord[]>;
+  /** The ids of the ready captures whose message text index is not complete (a stop cut its building off). */
+  capturesToIndex(): Promise<number[]>;
   /**
    * Adds the text of up to `count` more messages of a ready capture to the index and moves its
    * watermark past them, atomically; null when the capture is gone or not ready.

@@ -150,13 +150,13 @@ describe('searching messages while their text index is built', () => {
 
   it('moves the watermark a batch at a time, lists the captures left to index, and starts over with a new analysis', async () => {
     const c = await storeCorpusCapture(store, 'call-basic-udp');
-    expect((await store.capturesToIndex()).map((r) => r.id)).toContain(c.id);
+    expect(await store.capturesToIndex()).toContain(c.id);
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 3, complete: false });
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 6, complete: false });
     expect(textIndexDocuments(path, c.id)).toBe(6);
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 7, complete: true });
     expect(await store.indexMessageText(c.id, 3)).toEqual({ indexed: 7, complete: true });
-    expect((await store.capturesToIndex()).map((r) => r.id)).not.toContain(c.id);
+    expect(await store.capturesToIndex()).not.toContain(c.id);
     expect(textIndexDocuments(path, c.id)).toBe(7);
 
     // A new analysis drops the index with the messages; nothing is indexed until it is ready.
@@ -166,7 +166,7 @@ describe('searching messages while their text index is built', () => {
     expect(await store.indexMessageText(c.id, 3)).toBeNull();
     await store.failAnalysis(c.id, 'stopped for the test');
     expect(await store.indexMessageText(c.id, 3)).toBeNull();
-    expect((await store.capturesToIndex()).map((r) => r.id)).not.toContain(c.id);
+    expect(await store.capturesToIndex()).not.toContain(c.id);
 
     await store.deleteCapture(c.id);
     expect(await store.indexMessageText(c.id, 3)).toBeNull();
