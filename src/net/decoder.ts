@@ -76,9 +76,7 @@ export class NetworkDecoder {
   };
   /** The packet being decoded and its consumer (fields, not closures: nothing is allocated per packet). */
   private packet!: RawPacket;
-  private emit!: (ip: IpPacket) => void;
-  /** The consumer of decodeRange, which takes the place of emit; null for decode. */
-  private sink: DatagramSink | null = null;
+  private sink!: DatagramSink;
   /** Frames of the reassembled datagram being decoded; null while decoding the packet itself. */
   private frames: number[] | null = null;
   /** Packets skipped because the capture's snapshot length cut them; only the first one is warned about. */
@@ -102,25 +100,22 @@ export class NetworkDecoder {
   }
 
   /**
-   * Decodes link layer -> IP -> tunnels -> fragment reassembly; calls emit for each complete
-   * innermost IP datagram (0..n). ip.payload may be a view into pkt.data valid only during emit.
+   * decodeRange for one packet's own bytes, each datagram as an IpPacket (for tests and tools;
+   * the pipeline uses decodeRange). ip.payload may be a view into pkt.data valid only during emit.
    */
   decode(pkt: RawPacket, emit: (ip: IpPacket) => void): void {
-    this.emit = emit;
-    this.sink = null;
-    this.decodeFrame(pkt, pkt.data, 0, pkt.data.length);
+    this.decodeRange(pkt, pkt.data, 0, pkt.data.length, {
+      datagram: (version, src, dst, protocol, buf, start, end, frames) => emit({ version, src, dst, protocol, payload: viewOf(buf, start, end), frames }),
+    });
   }
 
   /**
-   * decode for the pipeline: the packet's bytes are buf[start, end) (pkt.data is not read), and
-   * each datagram goes to `sink` as a range of a buffer, with no IpPacket and no view made.
+   * Decodes link layer -> IP -> tunnels -> fragment reassembly; each complete innermost IP
+   * datagram (0..n) goes to `sink` as a range of a buffer. The packet's bytes are
+   * buf[start, end) (pkt.data is not read).
    */
   decodeRange(pkt: RawPacket, buf: Buffer, start: number, end: number, sink: DatagramSink): void {
     this.sink = sink;
-    this.decodeFrame(pkt, buf, start, end);
-  }
-
-  private decodeFrame(pkt: RawPacket, data: Buffer, start: number, end: number): void {
     this.packet = pkt;
     this.frames = null;
     if (this.reassembler.pendingCount > 0) this.reassembler.expire(pkt.ts.sec + pkt.ts.nsec / 1e9);
@@ -128,30 +123,30 @@ export class NetworkDecoder {
     const length = end - start;
     switch (pkt.linkType) {
       case LINKTYPE_ETHERNET:
-        this.decodeEthernet(data, start, end, 0);
+        this.decodeEthernet(buf, start, end, 0);
         return;
       case LINKTYPE_LINUX_SLL:
         if (length < SLL_HEADER_LENGTH) return this.cutShort('Linux cooked header', SLL_HEADER_LENGTH, length);
-        this.decodeEthertype(uint16At(data, start + SLL_PROTOCOL_OFFSET), data, start + SLL_HEADER_LENGTH, end, 0);
+        this.decodeEthertype(uint16At(buf, start + SLL_PROTOCOL_OFFSET), buf, start + SLL_HEADER_LENGTH, end, 0);
         return;
       case LINKTYPE_LINUX_SLL2:
         if (length < SLL2_HEADER_LENGTH) return this.cutShort('Linux cooked v2 header', SLL2_HEADER_LENGTH, length);
-        this.decodeEthertype(uint16At(data, start), data, start + SLL2_HEADER_LENGTH, end, 0);
+        this.decodeEthertype(uint16At(buf, start), buf, start + SLL2_HEADER_LENGTH, end, 0);
         return;
       case LINKTYPE_NULL:
       case LINKTYPE_LOOP:
-        this.decodeLoopback(data, start, end);
+        this.decodeLoopback(buf, start, end);
         return;
       case LINKTYPE_RAW:
       case LINKTYPE_RAW_BSD_12:
       case LINKTYPE_RAW_BSD_14:
-        this.decodeIpByVersion(data, start, end, 0);
+        this.decodeIpByVersion(buf, start, end, 0);
         return;
       case LINKTYPE_IPV4:
-        this.decodeIpv4(data, start, end, 0);
+        this.decodeIpv4(buf, start, end, 0);
         return;
       case LINKTYPE_IPV6:
-        this.decodeIpv6(data, start, end, 0);
+        this.decodeIpv6(buf, start, end, 0);
         return;
       default: {
         const unknown = this.counters.unknownLinkTypes;
@@ -425,8 +420,7 @@ export class NetworkDecoder {
     const src = this.formatAddress(version, addressBuf, addressOffset);
     const dst = this.formatAddress(version, addressBuf, addressOffset + addressLength);
     const frames = this.frames ?? [this.packet.frame];
-    if (this.sink !== null) this.sink.datagram(version, src, dst, protocol, buf, start, end, frames, this.packet);
-    else this.emit({ version, src, dst, protocol, payload: viewOf(buf, start, end), frames });
+    this.sink.datagram(version, src, dst, protocol, buf, start, end, frames, this.packet);
   }
 
   /** What a GRE header at `start` carries (its protocol type is an EtherType), with ERSPAN's own headers. */
