@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openStores } from '../server/store/open.js';
-import type { BlobStore, CallQuery, Store } from '../server/store/Store.js';
+import { completeTextIndex, type BlobStore, type CallQuery, type Store } from '../server/store/Store.js';
 import { CaptureViews, type Scope } from '../server/views.js';
 import { AnalysisQueue } from '../server/worker/AnalysisQueue.js';
 import { DEFAULT_TEXT_INDEX_BATCH } from '../server/worker/TextIndexer.js';
@@ -55,10 +55,7 @@ async function analyse(store: Store, blobs: BlobStore, path: string): Promise<nu
   await queue.close();
   process.stderr.write(`analysed and stored in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   // The message search is timed on a complete text index, which the server builds after the analysis.
-  for (;;) {
-    const step = await store.indexMessageText(capture.id, DEFAULT_TEXT_INDEX_BATCH);
-    if (step === null || step.complete) break;
-  }
+  await completeTextIndex(store, capture.id, DEFAULT_TEXT_INDEX_BATCH);
   return capture.id;
 }
 

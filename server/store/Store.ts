@@ -262,3 +262,11 @@ export interface BlobStore {
   /** Removes temporary files left by an interrupted upload. */
   cleanTemporary(): Promise<void>;
 }
+
+/** Indexes a ready capture's message text to the end, `batchMessages` per transaction (Store.indexMessageText). */
+export async function completeTextIndex(store: Store, captureId: number, batchMessages: number): Promise<void> {
+  for (;;) {
+    const step = await store.indexMessageText(captureId, batchMessages);
+    if (step === null || step.complete) return;
+  }
+}

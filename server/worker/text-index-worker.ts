@@ -5,15 +5,13 @@
 // capture is gone.
 import { workerData } from 'node:worker_threads';
 import { openStores } from '../store/open.js';
+import { completeTextIndex } from '../store/Store.js';
 import type { TextIndexJob } from './protocol.js';
 
 const { dataDir, captureId, batchMessages } = workerData as TextIndexJob;
 const { store } = await openStores(dataDir);
 try {
-  for (;;) {
-    const step = await store.indexMessageText(captureId, batchMessages);
-    if (step === null || step.complete) break;
-  }
+  await completeTextIndex(store, captureId, batchMessages);
 } finally {
   await store.close();
 }
