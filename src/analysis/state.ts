@@ -704,9 +704,13 @@ export class CallState {
     return found;
   }
 
-  /** The call's INVITE transactions, oldest first, once the call is indexed (more than SCAN_LIMIT transactions); null while it is small: walk its list. */
-  indexedInvites(): readonly number[] | null {
-    return this.lookup?.invites ?? null;
+  /** The call's INVITE transactions, oldest first: kept once the call is indexed (more than SCAN_LIMIT transactions), else gathered from its few. */
+  inviteTxns(txns: TxnTable): readonly number[] {
+    const indexed = this.lookup?.invites;
+    if (indexed !== undefined) return indexed;
+    const invites: number[] = [];
+    for (let t = this.firstTxn; t !== NONE; t = txns.next(t)) if (txns.method(t) === INVITE) invites.push(t);
+    return invites;
   }
 
   /** The dialog with exactly these From and To tag numbers, else NONE. */

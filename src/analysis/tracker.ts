@@ -322,14 +322,6 @@ export class CallTracker {
     this.dialog = this.dialogId(d !== NONE ? d : txns.dialog(t));
   }
 
-  /** The next INVITE transaction of the call after `t` (NONE: the first), else NONE. */
-  private nextInvite(call: CallState, invites: readonly number[] | null, t: number, i: number): number {
-    if (invites !== null) return i < invites.length ? invites[i]! : NONE;
-    const txns = this.txns;
-    for (let u = t === NONE ? call.firstTxn : txns.next(t); u !== NONE; u = txns.next(u)) if (txns.method(u) === INVITE) return u;
-    return NONE;
-  }
-
   /**
    * The INVITE transaction this ACK copy confirms: same CSeq number and From tag (either side may
    * send a re-INVITE, each in its own CSeq space), answered 2xx; on a proxied call, the hop whose
@@ -343,8 +335,7 @@ export class CallTracker {
     let byReceiver = NONE;
     let byTag = NONE;
     let any = NONE;
-    const invites = call.indexedInvites();
-    for (let i = 0, t = this.nextInvite(call, invites, NONE, 0); t !== NONE; t = this.nextInvite(call, invites, t, ++i)) {
+    for (const t of call.inviteTxns(txns)) {
       if (txns.cseqSeq(t) !== m.cseqSeq || txns.fromTag(t) !== fromTag || txns.firstSuccess(t) === NONE) continue;
       any = t;
       for (let r = txns.firstResponse(t); r !== NONE; r = log.nextInTransaction(r)) {
@@ -362,8 +353,7 @@ export class CallTracker {
   private nonTwoXxAckWithNewBranch(call: CallState, m: SipMessage, fromTag: number, toTag: number): number {
     const { log, txns } = this;
     let match = NONE;
-    const invites = call.indexedInvites();
-    for (let i = 0, t = this.nextInvite(call, invites, NONE, 0); t !== NONE; t = this.nextInvite(call, invites, t, ++i)) {
+    for (const t of call.inviteTxns(txns)) {
       const final = txns.final(t);
       if (txns.cseqSeq(t) === m.cseqSeq && txns.fromTag(t) === fromTag && final !== NONE && txns.finalStatus(t) >= 300 && log.toTag(final) === toTag) match = t;
     }
