@@ -7,9 +7,12 @@
 // - search latency, one request at a time, for a few kinds of text;
 // - the API's latency under a bounded concurrent load (autocannon on loopback);
 // - the browser: a 5000-message ladder drawn and scrolled in headless Chromium.
-// BENCH_MB sets the capture size (default 512); BENCH_SKIP lists parts to leave out, from
-// decode, tshark, sngrep, server (upload, search, API and browser), search, api, render; BENCH_API_SECONDS
-// and BENCH_API_CONNECTIONS shape the load. Results go to .bench/results.json and stdout.
+// BENCH_MB sets the capture size (default 512); BENCH_ROUNDS how many times the four command-line
+// contenders run, interleaved, one round after another (default 3: a run on a shared machine
+// varies by 10-20%, so each figure is the median of the rounds, and each ratio the median of the
+// rounds' own ratios); BENCH_SKIP lists parts to leave out, from decode, tshark, sngrep, server
+// (upload, search, API and browser), search, api, render; BENCH_API_SECONDS and
+// BENCH_API_CONNECTIONS shape the load. Results go to .bench/results.json and stdout.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -29,6 +32,7 @@ const targetMb = Number(process.env.BENCH_MB ?? 512);
 const capture = join(benchDir, `callmix-${targetMb}mb-v${BENCH_CAPTURE_VERSION}.pcapng`);
 const longCallFile = join(benchDir, 'long-call-5000.pcapng');
 const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const apiSeconds = Number(process.env.BENCH_API_SECONDS ?? 10);
 const apiConnections = Number(process.env.BENCH_API_CONNECTIONS ?? 10);
 const LONG_CALL_MESSAGES = 5000;
@@ -80,12 +84,15 @@ function which(cmd: string): boolean {
 
 interface Row {
   name: string;
+  /** The median of the rounds (the one run of the server parts). */
   seconds: number;
+  /** The fastest and slowest round. */
+  secondsRange: [number, number];
   cpuSeconds: number | null;
   mbPerSec: number;
   messagesPerSec: number;
   peakMb: number | null;
-  /** How many times faster than tshark on the same file in this run (tshark seconds / these seconds). */
+  /** How many times faster than tshark on the same file: the median over the rounds of tshark's seconds / these seconds in that round. */
   vsTshark: number | null;
   vsSngrep: number | null;
 }
@@ -147,6 +154,41 @@ async function serverPart(messagesHint: number | null): Promise<ServerFigures> {
 
 const round = (n: number, digits = 1) => +n.toFixed(digits);
 
+/** A contender over the rounds: the median run's seconds and CPU, the highest peak. */
+interface Measured extends Measure {
+  /** Seconds of each round, in round order. */
+  rounds: number[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function summarize(runs: Measure[]): Measured {
+  const bySeconds = [...runs].sort((a, b) => a.seconds - b.seconds);
+  const middle = bySeconds[(bySeconds.length - 1) >> 1]!;
+  const peaks = runs.flatMap((r) => (r.peakMb === null ? [] : [r.peakMb]));
+  return {
+    ...middle,
+    seconds: median(runs.map((r) => r.seconds)),
+    peakMb: peaks.length === 0 ? null : Math.max(...peaks),
+    rounds: runs.map((r) => r.seconds),
+  };
+}
+
+/** A part measured once (the server's). */
+function once(m: Measure): Measured {
+  return { ...m, rounds: [m.seconds] };
+}
+
+/** How many times faster `r` is than `reference`: the median of the rounds' ratios (a part run once against the reference's median). */
+function ratio(reference: Measured, r: Measured): number {
+  if (r.rounds.length !== reference.rounds.length) return reference.seconds / r.seconds;
+  return median(r.rounds.map((seconds, i) => reference.rounds[i]! / seconds));
+}
+
 async function main(): Promise<void> {
   mkdirSync(benchDir, { recursive: true });
   if (!existsSync(capture)) {
@@ -156,45 +198,53 @@ async function main(): Promise<void> {
   const mb = statSync(capture).size / 1048576;
   const node = process.execPath;
   const probe = join(root, 'dist', 'bench', 'probe.js');
-  const results: Measure[] = [];
+  const contenders: [string, string, string[]][] = [];
   if (!skip.has('decode')) {
-    process.stderr.write('sipladder: decode, then decode and analysis...\n');
-    results.push(await measure('sipladder decode', node, [probe, 'decode', capture]));
-    results.push(await measure('sipladder decode + analysis', node, [probe, 'analyze', capture]));
+    contenders.push(['sipladder decode', node, [probe, 'decode', capture]]);
+    contenders.push(['sipladder decode + analysis', node, [probe, 'analyze', capture]]);
   }
   if (!skip.has('tshark') && which('tshark')) {
-    process.stderr.write('tshark...\n');
-    results.push(await measure('tshark field extraction', 'tshark', ['-r', capture, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'sip.CSeq', '-e', 'sip.Method', '-e', 'sip.Status-Code']));
+    contenders.push(['tshark field extraction', 'tshark', ['-r', capture, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'sip.CSeq', '-e', 'sip.Method', '-e', 'sip.Status-Code']]);
   }
   if (!skip.has('sngrep') && which('sngrep')) {
-    process.stderr.write('sngrep...\n');
-    results.push(await measure('sngrep load', 'sngrep', ['-I', capture, '-N', '-q', '-l', '100000000']));
+    contenders.push(['sngrep load', 'sngrep', ['-I', capture, '-N', '-q', '-l', '100000000']]);
   }
+  // Interleaved rounds: a slow spell of the machine slows every contender of its round alike.
+  const runs: Measure[][] = contenders.map(() => []);
+  for (let r = 1; r <= rounds; r++) {
+    for (const [i, [name, cmd, args]] of contenders.entries()) {
+      process.stderr.write(`round ${r} of ${rounds}: ${name}...\n`);
+      runs[i]!.push(await measure(name, cmd, args));
+    }
+  }
+  const results: Measured[] = runs.map(summarize);
   const decoded = results.find((r) => r.name === 'sipladder decode');
   const server = skip.has('server') ? null : await serverPart(decoded ? (JSON.parse(decoded.output) as { messages: number }).messages : null);
   const messages = decoded ? (JSON.parse(decoded.output) as { messages: number }).messages : server?.upload.messages ?? 0;
   if (server) {
     const { upload } = server;
-    results.push({ name: 'server upload (streamed HTTP)', seconds: upload.uploadSeconds, cpuSeconds: null, comparable: false, peakMb: null, output: '' });
-    results.push({ name: 'server upload + analysis (ready)', seconds: upload.totalSeconds, cpuSeconds: upload.cpuSeconds, comparable: true, peakMb: null, output: '' });
-    results.push({ name: 'server upload + analysis + text index', seconds: upload.indexedSeconds, cpuSeconds: upload.indexedCpuSeconds, comparable: false, peakMb: upload.peakMb, output: '' });
+    results.push(once({ name: 'server upload (streamed HTTP)', seconds: upload.uploadSeconds, cpuSeconds: null, comparable: false, peakMb: null, output: '' }));
+    results.push(once({ name: 'server upload + analysis (ready)', seconds: upload.totalSeconds, cpuSeconds: upload.cpuSeconds, comparable: true, peakMb: null, output: '' }));
+    results.push(once({ name: 'server upload + analysis + text index', seconds: upload.indexedSeconds, cpuSeconds: upload.indexedCpuSeconds, comparable: false, peakMb: upload.peakMb, output: '' }));
   }
   const tshark = results.find((r) => r.name.startsWith('tshark'));
   const sngrep = results.find((r) => r.name.startsWith('sngrep'));
   const rows: Row[] = results.map((r) => ({
     name: r.name,
     seconds: round(r.seconds, 2),
+    secondsRange: [round(Math.min(...r.rounds), 2), round(Math.max(...r.rounds), 2)],
     cpuSeconds: r.cpuSeconds === null ? null : round(r.cpuSeconds, 2),
     mbPerSec: round(mb / r.seconds),
     messagesPerSec: Math.round(messages / r.seconds),
     peakMb: r.peakMb === null ? null : Math.round(r.peakMb),
-    vsTshark: tshark && r.comparable ? round(tshark.seconds / r.seconds, 2) : null,
-    vsSngrep: sngrep && r.comparable ? round(sngrep.seconds / r.seconds, 2) : null,
+    vsTshark: tshark && r.comparable ? round(ratio(tshark, r), 2) : null,
+    vsSngrep: sngrep && r.comparable ? round(ratio(sngrep, r), 2) : null,
   }));
   const report = {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     capture: { file: capture, megabytes: Math.round(mb), messages },
+    rounds,
     results: rows,
     server: server && {
       rssBeforeMb: Math.round(server.upload.rssBeforeMb),
@@ -213,6 +263,7 @@ async function main(): Promise<void> {
 
 function printReport(report: {
   machine: string;
+  rounds: number;
   capture: { messages: number };
   results: Row[];
   server: { rssBeforeMb: number; peakMb: number; rssAfterMb: number; indexedAtReady: number } | null;
@@ -221,10 +272,11 @@ function printReport(report: {
   render: RenderFigures | null;
 }, mb: number): void {
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`capture: ${mb.toFixed(0)} MB, ${report.capture.messages} SIP messages; ${report.machine}\n`);
-  out('| contender | seconds | CPU seconds | MB/s | messages/s | peak RSS MB | speed vs tshark | vs sngrep |\n|---|---|---|---|---|---|---|---|');
+  out(`capture: ${mb.toFixed(0)} MB, ${report.capture.messages} SIP messages; ${report.machine}; ${report.rounds} rounds (medians; the server parts once)\n`);
+  out('| contender | seconds | fastest - slowest | CPU seconds | MB/s | messages/s | peak RSS MB | speed vs tshark | vs sngrep |\n|---|---|---|---|---|---|---|---|---|');
   for (const r of report.results) {
-    out(`| ${r.name} | ${r.seconds} | ${r.cpuSeconds ?? '-'} | ${r.mbPerSec} | ${r.messagesPerSec} | ${r.peakMb ?? '-'} | ${r.vsTshark === null ? '-' : `${r.vsTshark}x`} | ${r.vsSngrep === null ? '-' : `${r.vsSngrep}x`} |`);
+    const [fastest, slowest] = r.secondsRange;
+    out(`| ${r.name} | ${r.seconds} | ${fastest === slowest ? '-' : `${fastest} - ${slowest}`} | ${r.cpuSeconds ?? '-'} | ${r.mbPerSec} | ${r.messagesPerSec} | ${r.peakMb ?? '-'} | ${r.vsTshark === null ? '-' : `${r.vsTshark}x`} | ${r.vsSngrep === null ? '-' : `${r.vsSngrep}x`} |`);
   }
   if (report.server) {
     out(`\nserver RSS: ${report.server.rssBeforeMb} MB before the upload, peak ${report.server.peakMb} MB, ${report.server.rssAfterMb} MB once analysed and indexed`);
