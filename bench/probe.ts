@@ -1,7 +1,8 @@
 // One benchmark contender, run as its own process so its memory is measured alone:
 //   probe decode FILE   decoding only (every SIP message found, then dropped)
-//   probe analyze FILE  decoding and the whole analysis as the CLI runs it (analyzeCapture: the
-//                       analysis kept, no message kept), without printing the report
+//   probe analyze FILE  decoding and the whole analysis, kept as `sipladder analyze --json` keeps
+//                       it (analyzeCapture: every call's records, no message), without writing
+//                       the document (the text report keeps less: ReportCollector)
 import { decodeCapture } from '../src/pipeline.js';
 
 const [mode, file] = process.argv.slice(2);

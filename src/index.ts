@@ -1,7 +1,7 @@
 // The library's public face: bytes in, facts out. No HTTP, no DOM.
 import type { Readable } from 'node:stream';
 import { decodeCapture, type DecodeResult } from './pipeline.js';
-import { AnalysisCollector, StreamingAnalyzer, type AnalyzerOptions, type MessageLink } from './analysis/index.js';
+import { AnalysisCollector, StreamingAnalyzer, type AnalysisSink, type AnalyzerOptions, type MessageLink } from './analysis/index.js';
 import type { SipMessage, StreamedAnalysis } from './model.js';
 
 export type * from './model.js';
@@ -28,10 +28,17 @@ export interface AnalyzeOptions extends AnalyzerOptions {
   beforeRead?(): Promise<void> | null;
 }
 
-/** Decodes a capture and analyses it in one pass. */
+/** Decodes a capture and analyses it in one pass into an AnalysisCollector, whose Analysis it returns. */
 export async function analyzeCapture(source: string | Readable, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
   const collector = new AnalysisCollector();
-  const analyzer = new StreamingAnalyzer(collector, options);
+  const decode = await analyzeCaptureInto(source, collector, options);
+  const { messageLinks: _, ...analysis } = collector.analysis();
+  return { decode, analysis };
+}
+
+/** Decodes a capture and analyses it in one pass; the settled calls, anomalies and the end go to `sink`. */
+export async function analyzeCaptureInto(source: string | Readable, sink: AnalysisSink, options: AnalyzeOptions = {}): Promise<DecodeResult> {
+  const analyzer = new StreamingAnalyzer(sink, options);
   const onMessage = options.message;
   const result = await decodeCapture(source, {
     message: onMessage === undefined ? (m) => analyzer.addMessage(m) : (m) => onMessage(m, analyzer.add(m)),
@@ -39,6 +46,5 @@ export async function analyzeCapture(source: string | Readable, options: Analyze
     beforeRead: options.beforeRead,
   });
   analyzer.finish(result.lastTime);
-  const { messageLinks: _, ...analysis } = collector.analysis();
-  return { decode: result, analysis };
+  return result;
 }

@@ -86,6 +86,13 @@ class PlaceColumns {
   }
 }
 
+/** The anomalies (by provisional id) under their final ids, in final order: each object gets its id. */
+export function renumberAnomalies(byProvisionalId: Anomaly[], anomalyIds: Int32Array): Anomaly[] {
+  const provisionalOf = new Int32Array(byProvisionalId.length);
+  anomalyIds.forEach((id, provisional) => (provisionalOf[id] = provisional));
+  return Array.from(provisionalOf, (provisional, id) => Object.assign(byProvisionalId[provisional]!, { id }));
+}
+
 /** Builds the whole Analysis in memory. */
 export class AnalysisCollector implements AnalysisSink {
   private readonly calls: Call[] = [];
@@ -113,9 +120,7 @@ export class AnalysisCollector implements AnalysisSink {
   }
 
   end(e: AnalysisEnd): void {
-    const provisionalOf = new Int32Array(this.anomalies.length);
-    e.anomalyIds.forEach((id, provisional) => (provisionalOf[id] = provisional));
-    const anomalies = Array.from(provisionalOf, (provisional, id) => Object.assign(this.anomalies[provisional]!, { id }));
+    const anomalies = renumberAnomalies(this.anomalies, e.anomalyIds);
     for (const [index, ids] of e.callAnomalies) this.calls[index]!.anomalies = ids;
     for (const [index, legs] of e.legs) this.calls[index]!.legs = legs;
     this.result = {

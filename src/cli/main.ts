@@ -2,16 +2,16 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyzeCapture } from '../index.js';
+import { analyzeCapture, analyzeCaptureInto, type AnalyzeOptions } from '../index.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { JsonReportWriter } from '../views/json-report.js';
 import { MessageDigests } from '../views/message-digests.js';
-import { renderTextReport } from '../views/text-report.js';
+import { renderTextReport, ReportCollector } from '../views/text-report.js';
 import { ProgressBar } from './progress.js';
 import {
   DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_ANALYSES, DEFAULT_MAX_CONCURRENT_UPLOADS, DEFAULT_MAX_QUEUED_ANALYSES, DEFAULT_MAX_UPLOAD_BYTES,
 } from '../../server/limits.js';
-import type { Severity } from '../model.js';
+import type { Anomaly, Severity } from '../model.js';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
@@ -62,17 +62,13 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
   const bar = opts.progress && process.stderr.isTTY && !(opts.json && process.stdout.isTTY) && size > 20 * 1024 * 1024
     ? new ProgressBar(process.stderr, size)
     : null;
-  // The messages are not kept: the JSON document gets each as it is decoded, the text report a digest.
-  const json = opts.json ? new JsonReportWriter(process.stdout) : null;
-  const digests = json === null ? new MessageDigests() : null;
-  let result;
+  const options: AnalyzeOptions = {
+    longPostDialDelaySec: opts.pdd,
+    progress: bar ? (bytes, messages) => bar.update(bytes, messages) : undefined,
+  };
+  let anomalies: Anomaly[];
   try {
-    result = await analyzeCapture(file, {
-      longPostDialDelaySec: opts.pdd,
-      progress: bar ? (bytes, messages) => bar.update(bytes, messages) : undefined,
-      message: json !== null ? (m, link) => json.message(m, link) : (m) => digests!.add(m),
-      beforeRead: json !== null ? () => json.drained() : undefined,
-    });
+    anomalies = opts.json ? await jsonReport(file, options, () => bar?.clear()) : await textReport(file, options, () => bar?.clear());
   } catch (e) {
     bar?.clear();
     if (e instanceof CaptureFormatError) {
@@ -81,25 +77,42 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
     }
     throw e;
   }
-  bar?.clear();
-  const { decode, analysis } = result;
-  if (json !== null) {
-    await json.end({ fileName: basename(file), info: decode.info, warnings: decode.warnings, analysis });
-  } else {
-    process.stdout.write(
-      renderTextReport({
-        file: { name: basename(file), format: decode.info.format, linkTypes: decode.info.linkTypes, packets: decode.info.packets, bytes: decode.info.bytes },
-        warnings: decode.warnings,
-        messages: digests!,
-        analysis,
-      }),
-    );
-  }
   if (opts.failOn) {
     const threshold = SEVERITY_RANK[opts.failOn];
-    if (analysis.anomalies.some((a) => SEVERITY_RANK[a.severity] >= threshold)) return 1;
+    if (anomalies.some((a) => SEVERITY_RANK[a.severity] >= threshold)) return 1;
   }
   return 0;
+}
+
+// Neither report keeps the messages: the JSON document gets each as it is decoded, the text
+// report a digest of each.
+
+/** Writes the JSON document, which lists every call's records: the whole analysis is kept for it. Returns the anomalies. */
+async function jsonReport(file: string, options: AnalyzeOptions, decoded: () => void): Promise<Anomaly[]> {
+  const json = new JsonReportWriter(process.stdout);
+  const { decode, analysis } = await analyzeCapture(file, { ...options, message: (m, link) => json.message(m, link), beforeRead: () => json.drained() });
+  decoded();
+  await json.end({ fileName: basename(file), info: decode.info, warnings: decode.warnings, analysis });
+  return analysis.anomalies;
+}
+
+/** Writes the text report, for which only what it shows is kept (ReportCollector). Returns the anomalies. */
+async function textReport(file: string, options: AnalyzeOptions, decoded: () => void): Promise<Anomaly[]> {
+  const digests = new MessageDigests();
+  const collector = new ReportCollector();
+  const decode = await analyzeCaptureInto(file, collector, { ...options, message: (m) => digests.add(m) });
+  decoded();
+  const analysis = collector.report();
+  const { info } = decode;
+  process.stdout.write(
+    renderTextReport({
+      file: { name: basename(file), format: info.format, linkTypes: info.linkTypes, packets: info.packets, bytes: info.bytes },
+      warnings: decode.warnings,
+      messages: digests,
+      analysis,
+    }),
+  );
+  return analysis.anomalies;
 }
 
 interface ServeOptions {

@@ -1,7 +1,10 @@
 // The CLI's human output (`sipladder analyze FILE`): a summary, the calls table, the
 // registrations table, then every anomaly with its explanation, reference and messages.
-// Plain text in aligned columns that fits a 100-column terminal.
-import type { Anomaly, Call, CaptureFormat, DecodeWarning, Registration, Severity, StreamedAnalysis, Timestamp } from '../model.js';
+// Plain text in aligned columns that fits a 100-column terminal. It lists a few hundred calls
+// and counts the rest, so it is fed by a sink of its own (ReportCollector) that keeps only
+// that: each settled call's transactions, dialogs and record go as soon as they are counted.
+import { renumberAnomalies, type AnalysisEnd, type AnalysisSink, type CallResult } from '../analysis/sink.js';
+import type { Anomaly, Call, CaptureFormat, DecodeWarning, Registration, Severity, SipStats, Timestamp } from '../model.js';
 import type { ReportedMessages } from './message-digests.js';
 import {
   LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
@@ -13,12 +16,34 @@ export interface TextReportInput {
   warnings: DecodeWarning[];
   /** The decoded messages (times and labels are shown for the anomalies' messages), or only their number. */
   messages: ReportedMessages | number;
-  analysis: StreamedAnalysis;
+  analysis: ReportedAnalysis;
+}
+
+/** What the report says of the analysis (ReportCollector.report()). */
+export interface ReportedAnalysis {
+  transactions: number;
+  dialogs: number;
+  /** Calls of kind 'call', of kind 'registration', and of any other kind. */
+  calls: number;
+  registrationCalls: number;
+  otherCalls: number;
+  /** The first calls that are not registrations, in call order, with their anomaly ids (at most the collector's row limit). */
+  listedCalls: Call[];
+  registrations: number;
+  /** Registrations whose outcome is 'registered'. */
+  registered: number;
+  /** The first registrations, in call order, each with its call's start time. */
+  listedRegistrations: { registration: Registration; start: string }[];
+  /** Every anomaly, by its final id. */
+  anomalies: Anomaly[];
+  stats: SipStats;
+  /** The earliest call start and the latest last message time of the calls, else null. */
+  callSpan: [string, string] | null;
 }
 
 const WIDTH = 100;
 /** Rows listed per table and anomalies written out in full; the rest is counted (--json has everything). */
-const MAX_ROWS = 500;
+export const MAX_ROWS = 500;
 const MAX_ANOMALIES = 200;
 /** Decode warnings quoted in the summary. */
 const MAX_WARNINGS = 5;
@@ -134,23 +159,20 @@ function summary(input: TextReportInput): string[] {
   const messageCount = typeof input.messages === 'number' ? input.messages : input.messages.count;
   const bySeverity = new Map<Severity, number>();
   for (const a of analysis.anomalies) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
-  const calls = analysis.calls.filter((c) => c.kind === 'call');
   const outcomes = Object.entries(analysis.stats.outcomes)
     .sort((a, b) => b[1] - a[1])
     .map(([o, n]) => `${n} ${o}`)
     .join(', ');
-  const registered = analysis.registrations.filter((r) => r.outcome === 'registered').length;
   const linkTypes = file.linkTypes.map((t) => `${LINK_TYPE_NAMES[t] ?? 'link type'} (${t})`).join(', ') || 'none';
   const rows: [string, string][] = [
     ['File', `${file.name}: ${file.format}, ${linkTypes}, ${plural(file.packets, 'packet')}, ${humanBytes(file.bytes)}`],
   ];
   const times = captureSpan(input);
   if (times !== null) rows.push(['Capture', `${dateTime(times[0])} to ${clock(times[1])} UTC (${duration(Number(times[1]) - Number(times[0]))})`]);
-  rows.push(['Messages', `${plural(messageCount, 'SIP message')}, ${plural(analysis.stats.retransmissions, 'retransmission')}, ${plural(analysis.transactions.length, 'transaction')}, ${plural(analysis.dialogs.length, 'dialog')}`]);
-  rows.push(['Calls', `${plural(calls.length, 'call')}${outcomes ? ` (${outcomes})` : ''}${analysis.stats.asr === null ? '' : `, ASR ${(analysis.stats.asr * 100).toFixed(1)}%`}`]);
-  const others = analysis.calls.length - calls.length - analysis.calls.filter((c) => c.kind === 'registration').length;
-  if (others > 0) rows.push(['Other', plural(others, 'Call-ID') + ' without INVITE (OPTIONS, MESSAGE, SUBSCRIBE, ...)']);
-  rows.push(['Registrations', `${analysis.registrations.length}${analysis.registrations.length ? ` (${registered} registered at the end)` : ''}`]);
+  rows.push(['Messages', `${plural(messageCount, 'SIP message')}, ${plural(analysis.stats.retransmissions, 'retransmission')}, ${plural(analysis.transactions, 'transaction')}, ${plural(analysis.dialogs, 'dialog')}`]);
+  rows.push(['Calls', `${plural(analysis.calls, 'call')}${outcomes ? ` (${outcomes})` : ''}${analysis.stats.asr === null ? '' : `, ASR ${(analysis.stats.asr * 100).toFixed(1)}%`}`]);
+  if (analysis.otherCalls > 0) rows.push(['Other', plural(analysis.otherCalls, 'Call-ID') + ' without INVITE (OPTIONS, MESSAGE, SUBSCRIBE, ...)']);
+  rows.push(['Registrations', `${analysis.registrations}${analysis.registrations ? ` (${analysis.registered} registered at the end)` : ''}`]);
   rows.push(['Anomalies', SEVERITY_ORDER.map((s) => plural(bySeverity.get(s) ?? 0, s === 'info' ? 'note' : s)).join(', ')]);
   if (warnings.length > 0) rows.push(['Decoding', `${plural(warnings.length, 'warning')}`]);
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
@@ -169,21 +191,13 @@ function captureSpan(input: TextReportInput): [string, string] | null {
     const last = input.messages.digest(input.messages.count - 1);
     return first === null || last === null ? null : [first.time, last.time];
   }
-  const calls = input.analysis.calls;
-  if (calls.length === 0) return null;
-  let first = calls[0]!.startTime;
-  let last = calls[0]!.lastTime;
-  for (const c of calls) {
-    if (Number(c.startTime) < Number(first)) first = c.startTime;
-    if (Number(c.lastTime) > Number(last)) last = c.lastTime;
-  }
-  return [first, last];
+  return input.analysis.callSpan;
 }
 
-function callsTable(analysis: StreamedAnalysis): string[] {
-  const calls = analysis.calls.filter((c) => c.kind !== 'registration');
-  if (calls.length === 0) return [];
-  const shown = calls.slice(0, MAX_ROWS);
+function callsTable(analysis: ReportedAnalysis): string[] {
+  const count = analysis.calls + analysis.otherCalls;
+  if (count === 0) return [];
+  const shown = analysis.listedCalls.slice(0, MAX_ROWS);
   const rows = shown.map((c) => [
     clock(c.startTime),
     `${partyName(c.caller)} -> ${partyName(c.callee)}`,
@@ -199,7 +213,7 @@ function callsTable(analysis: StreamedAnalysis): string[] {
   for (let i = 0; i < header.length; i++) if (i !== 1) others += Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length));
   for (const r of rows) r[1] = truncate(r[1]!, Math.max(20, WIDTH - others));
   const lines = ['CALLS', ...table(header, rows, new Set([3, 4, 5]))];
-  if (calls.length > shown.length) lines.push(`... ${plural(calls.length - shown.length, 'more call')} (--json lists them all)`);
+  if (count > shown.length) lines.push(`... ${plural(count - shown.length, 'more call')} (--json lists them all)`);
   return lines;
 }
 
@@ -209,20 +223,17 @@ function registrationText(r: Registration): string {
   return `${r.outcome}${status}${expires}`;
 }
 
-function registrationsTable(analysis: StreamedAnalysis, callsById: ReadonlyMap<string, Call>): string[] {
-  const regs = analysis.registrations;
-  if (regs.length === 0) return [];
-  const shown = regs.slice(0, MAX_ROWS);
-  const rows = shown.map((r) => {
-    const call = callsById.get(r.callId);
-    return [call ? clock(call.startTime) : '', r.aor ?? '?', registrationText(r), String(r.attempts.length), String(r.challenges)];
-  });
+function registrationsTable(analysis: ReportedAnalysis): string[] {
+  const count = analysis.registrations;
+  if (count === 0) return [];
+  const shown = analysis.listedRegistrations.slice(0, MAX_ROWS);
+  const rows = shown.map(({ registration: r, start }) => [clock(start), r.aor ?? '?', registrationText(r), String(r.attempts.length), String(r.challenges)]);
   const header = ['Start', 'Address of record', 'Outcome', 'Attempts', 'Challenges'];
   let others = 2 * (header.length - 1);
   for (let i = 0; i < header.length; i++) if (i !== 1) others += Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length));
   for (const r of rows) r[1] = truncate(r[1]!, Math.max(20, WIDTH - others));
   const lines = ['REGISTRATIONS', ...table(header, rows, new Set([3, 4]))];
-  if (regs.length > shown.length) lines.push(`... ${plural(regs.length - shown.length, 'more registration')} (--json lists them all)`);
+  if (count > shown.length) lines.push(`... ${plural(count - shown.length, 'more registration')} (--json lists them all)`);
   return lines;
 }
 
@@ -232,7 +243,7 @@ function messageLine(id: number, messages: ReportedMessages | number): string {
   return m === null ? `#${id}` : `#${id} ${clock(m.time)} ${m.what} ${m.src} -> ${m.dst}`;
 }
 
-function anomalySection(analysis: StreamedAnalysis, messages: ReportedMessages | number): string[] {
+function anomalySection(analysis: ReportedAnalysis, messages: ReportedMessages | number): string[] {
   const anomalies = [...analysis.anomalies].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.id - b.id);
   if (anomalies.length === 0) return ['ANOMALIES', 'None found.'];
   const counts = new Map<string, { severity: Severity; n: number; title: string }>();
@@ -263,7 +274,87 @@ function anomalyBlock(a: Anomaly, messages: ReportedMessages | number): string[]
 
 export function renderTextReport(input: TextReportInput): string {
   const { analysis } = input;
-  const callsById = new Map(analysis.calls.map((c) => [c.callId, c]));
-  const sections = [summary(input), callsTable(analysis), registrationsTable(analysis, callsById), anomalySection(analysis, input.messages)].filter((s) => s.length > 0);
+  const sections = [summary(input), callsTable(analysis), registrationsTable(analysis), anomalySection(analysis, input.messages)].filter((s) => s.length > 0);
   return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;
+}
+
+/**
+ * Inserts `item` into `listed` (ascending `index`) when it is among the `limit` lowest indexes
+ * seen: calls settle in any order (a call settled at its last message comes before an older
+ * one still going on), the report lists them in call order.
+ */
+function keepLowest<T>(listed: { index: number; item: T }[], index: number, item: T, limit: number): void {
+  if (listed.length === limit && index > listed[listed.length - 1]!.index) return;
+  let at = listed.length;
+  while (at > 0 && listed[at - 1]!.index > index) at--;
+  listed.splice(at, 0, { index, item });
+  if (listed.length > limit) listed.pop();
+}
+
+/**
+ * The analysis as the text report needs it, kept as the calls settle: counts, the first
+ * `rowLimit` calls and registrations, and the anomalies. Memory stays with the analysis's own
+ * working state, not with every call's records (which --json keeps).
+ */
+export class ReportCollector implements AnalysisSink {
+  private transactions = 0;
+  private dialogs = 0;
+  private calls = 0;
+  private registrationCalls = 0;
+  private otherCalls = 0;
+  private registrations = 0;
+  private registered = 0;
+  private readonly listedCalls: { index: number; item: Call }[] = [];
+  private readonly listedRegistrations: { index: number; item: { registration: Registration; start: string } }[] = [];
+  private readonly anomalies: Anomaly[] = [];
+  private first: string | null = null;
+  private last: string | null = null;
+  private result: ReportedAnalysis | null = null;
+
+  constructor(private readonly rowLimit = MAX_ROWS) {}
+
+  call(r: CallResult): void {
+    const { call } = r;
+    this.transactions += r.transactions.length;
+    this.dialogs += r.dialogs.length;
+    if (call.kind === 'call') this.calls++;
+    else if (call.kind === 'registration') this.registrationCalls++;
+    else this.otherCalls++;
+    if (call.kind !== 'registration') keepLowest(this.listedCalls, r.index, call, this.rowLimit);
+    if (r.registration !== null) {
+      this.registrations++;
+      if (r.registration.outcome === 'registered') this.registered++;
+      keepLowest(this.listedRegistrations, r.index, { registration: r.registration, start: call.startTime }, this.rowLimit);
+    }
+    if (this.first === null || Number(call.startTime) < Number(this.first)) this.first = call.startTime;
+    if (this.last === null || Number(call.lastTime) > Number(this.last)) this.last = call.lastTime;
+  }
+
+  anomaly(a: Anomaly): void {
+    this.anomalies[a.id] = a;
+  }
+
+  end(e: AnalysisEnd): void {
+    const anomalies = renumberAnomalies(this.anomalies, e.anomalyIds);
+    for (const { index, item } of this.listedCalls) item.anomalies = e.callAnomalies.get(index) ?? [];
+    this.result = {
+      transactions: this.transactions,
+      dialogs: this.dialogs,
+      calls: this.calls,
+      registrationCalls: this.registrationCalls,
+      otherCalls: this.otherCalls,
+      listedCalls: this.listedCalls.map((l) => l.item),
+      registrations: this.registrations,
+      registered: this.registered,
+      listedRegistrations: this.listedRegistrations.map((l) => l.item),
+      anomalies,
+      stats: e.stats,
+      callSpan: this.first === null || this.last === null ? null : [this.first, this.last],
+    };
+  }
+
+  report(): ReportedAnalysis {
+    if (this.result === null) throw new Error('the analysis has not ended');
+    return this.result;
+  }
 }

@@ -1,12 +1,29 @@
 // The CLI's text report (src/views/text-report.ts) on analyses of corpus captures: what each
-// section says, and that every line fits a 100-column terminal.
+// section says, that every line fits a 100-column terminal, and that its ReportCollector keeps
+// what the whole analysis says of the calls it lists, however the calls settle.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CallEndScanner, StreamingAnalyzer } from '../../src/analysis/index.js';
 import { listedMessages, MessageDigests } from '../../src/views/message-digests.js';
-import { renderTextReport, type TextReportInput } from '../../src/views/text-report.js';
+import { renderTextReport, ReportCollector, type ReportedAnalysis, type TextReportInput } from '../../src/views/text-report.js';
 import { CORPUS_DIR } from './corpus-messages.js';
 import { analyze, corpus, type Capture } from './helpers.js';
+
+/** The capture analysed into a ReportCollector; with `settleEarly`, each call is settled at its last message (a first pass told where). */
+function reported(c: Capture, rowLimit?: number, settleEarly = false): ReportedAnalysis {
+  let callEnds = null;
+  if (settleEarly) {
+    const scanner = new CallEndScanner();
+    for (const m of c.messages) scanner.add(m);
+    callEnds = scanner.result(c.end);
+  }
+  const collector = new ReportCollector(rowLimit);
+  const analyzer = new StreamingAnalyzer(collector, {}, callEnds);
+  for (const m of c.messages) analyzer.addMessage(m);
+  analyzer.finish(c.end);
+  return collector.report();
+}
 
 function digestsOf(c: Capture): MessageDigests {
   const digests = new MessageDigests();
@@ -19,7 +36,7 @@ function report(name: string, c: Capture = corpus(name), messages: 'list' | 'dig
     file: { name: `${name}.pcapng`, format: 'pcapng', linkTypes: [1], packets: c.messages.length, bytes: 4096 },
     warnings: [],
     messages: messages === 'list' ? listedMessages(c.messages) : messages === 'digests' ? digestsOf(c) : c.messages.length,
-    analysis: analyze(c),
+    analysis: reported(c),
   };
   return renderTextReport(input);
 }
@@ -83,5 +100,32 @@ describe('text report', () => {
     const names = readdirSync(CORPUS_DIR, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(CORPUS_DIR, e.name, 'messages.json'))).map((e) => e.name);
     expect(names.length).toBeGreaterThan(20);
     for (const name of names) expect(report(name, corpus(name), 'digests'), name).toBe(report(name));
+  });
+
+  it('keeps the counts, the first calls and registrations in call order, and every anomaly, as the whole analysis has them', () => {
+    for (const [name, rowLimit] of [['callmix-udp-500', 7], ['register-digest', 1], ['subscribe-notify', 500], ['anomaly-2xx-never-acked', 500]] as const) {
+      const c = corpus(name);
+      const whole = analyze(c);
+      const listed = whole.calls.filter((call) => call.kind !== 'registration');
+      // Settled at the end (as the CLI does), and at each call's last message: calls then settle out of call order.
+      for (const settleEarly of [false, true]) {
+        const r = reported(c, rowLimit, settleEarly);
+        const context = `${name}, settled ${settleEarly ? 'early' : 'at the end'}`;
+        expect(r.transactions, context).toBe(whole.transactions.length);
+        expect(r.dialogs, context).toBe(whole.dialogs.length);
+        expect(r.calls, context).toBe(whole.calls.filter((call) => call.kind === 'call').length);
+        expect(r.registrationCalls, context).toBe(whole.calls.filter((call) => call.kind === 'registration').length);
+        expect(r.calls + r.registrationCalls + r.otherCalls, context).toBe(whole.calls.length);
+        expect(r.listedCalls, context).toEqual(listed.slice(0, rowLimit).map((call) => ({ ...call, legs: [] })));
+        expect(r.registrations, context).toBe(whole.registrations.length);
+        expect(r.registered, context).toBe(whole.registrations.filter((g) => g.outcome === 'registered').length);
+        expect(r.listedRegistrations, context).toEqual(whole.registrations.slice(0, rowLimit).map((registration) => ({
+          registration,
+          start: whole.calls.find((call) => call.callId === registration.callId)!.startTime,
+        })));
+        expect(r.anomalies, context).toEqual(whole.anomalies);
+        expect(r.stats, context).toEqual(whole.stats);
+      }
+    }
   });
 });
