@@ -84,10 +84,7 @@ async function analyzeCommand(file: string, opts: { json?: boolean; failOn?: Sev
   return 0;
 }
 
-// Neither report keeps the messages: the JSON document gets each as it is decoded, the text
-// report a digest of each.
-
-/** Writes the JSON document, which lists every call's records: the whole analysis is kept for it. Returns the anomalies. */
+/** Writes the JSON document: each message as it is decoded (none is kept), then every call's records (the whole analysis is kept for them). Returns the anomalies. */
 async function jsonReport(file: string, options: AnalyzeOptions, decoded: () => void): Promise<Anomaly[]> {
   const json = new JsonReportWriter(process.stdout);
   const { decode, analysis } = await analyzeCapture(file, { ...options, message: (m, link) => json.message(m, link), beforeRead: () => json.drained() });
@@ -96,7 +93,7 @@ async function jsonReport(file: string, options: AnalyzeOptions, decoded: () => 
   return analysis.anomalies;
 }
 
-/** Writes the text report, for which only what it shows is kept (ReportCollector). Returns the anomalies. */
+/** Writes the text report: only a digest of each message and what the report shows of the analysis (ReportCollector) are kept. Returns the anomalies. */
 async function textReport(file: string, options: AnalyzeOptions, decoded: () => void): Promise<Anomaly[]> {
   const digests = new MessageDigests();
   const collector = new ReportCollector();

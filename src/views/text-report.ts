@@ -43,7 +43,7 @@ export interface ReportedAnalysis {
 
 const WIDTH = 100;
 /** Rows listed per table and anomalies written out in full; the rest is counted (--json has everything). */
-export const MAX_ROWS = 500;
+const MAX_ROWS = 500;
 const MAX_ANOMALIES = 200;
 /** Decode warnings quoted in the summary. */
 const MAX_WARNINGS = 5;
