@@ -23,9 +23,8 @@ export interface TextReportInput {
 export interface ReportedAnalysis {
   transactions: number;
   dialogs: number;
-  /** Calls of kind 'call', of kind 'registration', and of any other kind. */
+  /** Calls of kind 'call', and of any kind but 'call' and 'registration'. */
   calls: number;
-  registrationCalls: number;
   otherCalls: number;
   /** The first calls that are not registrations, in call order, with their anomaly ids (at most the collector's row limit). */
   listedCalls: Call[];
@@ -300,7 +299,6 @@ export class ReportCollector implements AnalysisSink {
   private transactions = 0;
   private dialogs = 0;
   private calls = 0;
-  private registrationCalls = 0;
   private otherCalls = 0;
   private registrations = 0;
   private registered = 0;
@@ -318,8 +316,7 @@ export class ReportCollector implements AnalysisSink {
     this.transactions += r.transactions.length;
     this.dialogs += r.dialogs.length;
     if (call.kind === 'call') this.calls++;
-    else if (call.kind === 'registration') this.registrationCalls++;
-    else this.otherCalls++;
+    else if (call.kind !== 'registration') this.otherCalls++;
     if (call.kind !== 'registration') keepLowest(this.listedCalls, r.index, call, this.rowLimit);
     if (r.registration !== null) {
       this.registrations++;
@@ -341,7 +338,6 @@ export class ReportCollector implements AnalysisSink {
       transactions: this.transactions,
       dialogs: this.dialogs,
       calls: this.calls,
-      registrationCalls: this.registrationCalls,
       otherCalls: this.otherCalls,
       listedCalls: this.listedCalls.map((l) => l.item),
       registrations: this.registrations,
