@@ -7,7 +7,7 @@
 // - search latency, one request at a time, for a few kinds of text;
 // - the API's latency under a bounded concurrent load (autocannon on loopback);
 // - the browser: a 5000-message ladder drawn and scrolled in headless Chromium.
-// BENCH_MB sets the capture size (default 512); BENCH_ROUNDS how many times the four command-line
+// BENCH_MB sets the capture size (default 512); BENCH_ROUNDS how many times the five command-line
 // contenders run, interleaved, one round after another (default 3: a run on a shared machine
 // varies by 10-20%, so each figure is the median of the rounds, and each ratio the median of the
 // rounds' own ratios); BENCH_SKIP lists parts to leave out, from decode, tshark, sngrep, server
@@ -202,7 +202,8 @@ async function main(): Promise<void> {
   const contenders: [string, string, string[]][] = [];
   if (!skip.has('decode')) {
     contenders.push(['sipladder decode', node, [probe, 'decode', capture]]);
-    contenders.push(['sipladder decode + analysis', node, [probe, 'analyze', capture]]);
+    contenders.push(['sipladder decode + analysis, whole analysis kept (--json)', node, [probe, 'analyze', capture]]);
+    contenders.push(['sipladder decode + analysis, text report (the default)', node, [probe, 'report', capture]]);
   }
   if (!skip.has('tshark') && which('tshark')) {
     contenders.push(['tshark field extraction', 'tshark', ['-r', capture, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'sip.CSeq', '-e', 'sip.Method', '-e', 'sip.Status-Code']]);

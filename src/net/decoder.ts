@@ -1,9 +1,9 @@
 // From a captured frame to the innermost complete IP datagrams it carries:
 // link layer -> IPv4/IPv6 (+ extension headers) -> tunnels -> fragment reassembly.
 //
-// The hot path (Ethernet, IPv4, UDP) allocates only the IpPacket it emits: every step reads the
-// buffer at offsets, state lives in fields rather than closures, and address text is made once
-// per emitted datagram (IPv4 text comes from a cache).
+// The hot path (Ethernet, IPv4, UDP) allocates only the frame list of each datagram it hands
+// on: every step reads the buffer at offsets, state lives in fields rather than closures, and
+// address text is made once per datagram (IPv4 text comes from a cache).
 //
 // Encapsulation levels (each VLAN tag, an MPLS label stack, each tunnel header) are counted
 // against maxEncapsulationDepth, so a hostile nesting cannot recurse without bound.
