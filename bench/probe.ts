@@ -4,8 +4,8 @@
 //                       it (analyzeCapture: every call's records, no message), without writing
 //                       the document
 //   probe report FILE   decoding and the whole analysis as `sipladder analyze` runs it for its
-//                       text report (a digest per message; of the analysis, what the report shows:
-//                       ReportCollector), the report made but not printed
+//                       text report (textReportOf: a digest per message and, of the analysis,
+//                       what the report shows), the report made but not printed
 import { decodeCapture } from '../src/pipeline.js';
 
 const MODES = ['decode', 'analyze', 'report'];
@@ -27,26 +27,9 @@ if (mode === 'decode') {
   const { decode, analysis } = await analyzeCapture(file, { message: countBody });
   report(decode.messages, decode.info.packets, analysis.calls.length, analysis.anomalies.length);
 } else {
-  const { analyzeCaptureInto } = await import('../src/index.js');
-  const { MessageDigests } = await import('../src/views/message-digests.js');
-  const { renderTextReport, ReportCollector } = await import('../src/views/text-report.js');
-  const digests = new MessageDigests();
-  const collector = new ReportCollector();
-  const decode = await analyzeCaptureInto(file, collector, {
-    message(m) {
-      countBody(m);
-      digests.add(m);
-    },
-  });
-  const analysis = collector.report();
-  const { info } = decode;
-  renderTextReport({
-    file: { name: file, format: info.format, linkTypes: info.linkTypes, packets: info.packets, bytes: info.bytes },
-    warnings: decode.warnings,
-    messages: digests,
-    analysis,
-  });
-  report(decode.messages, info.packets, null, analysis.anomalies.length);
+  const { textReportOf } = await import('../src/index.js');
+  const { decode, anomalies } = await textReportOf(file, file, { message: countBody });
+  report(decode.messages, decode.info.packets, null, anomalies.length);
 }
 
 function report(messages: number, packets: number, calls: number | null, anomalies: number | null): void {

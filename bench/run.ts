@@ -155,7 +155,7 @@ async function serverPart(messagesHint: number | null): Promise<ServerFigures> {
 
 const round = (n: number, digits = 1) => +n.toFixed(digits);
 
-/** A contender over the rounds: the median run's seconds and CPU, the highest peak. */
+/** A contender over the rounds: the median run's seconds and CPU (the lower middle one for an even number), the highest peak. */
 interface Measured extends Measure {
   /** Seconds of each round, in round order. */
   rounds: number[];
@@ -173,7 +173,6 @@ function summarize(runs: Measure[]): Measured {
   const peaks = runs.flatMap((r) => (r.peakMb === null ? [] : [r.peakMb]));
   return {
     ...middle,
-    seconds: median(runs.map((r) => r.seconds)),
     peakMb: peaks.length === 0 ? null : Math.max(...peaks),
     rounds: runs.map((r) => r.seconds),
   };

@@ -2,7 +2,9 @@
 import type { Readable } from 'node:stream';
 import { decodeCapture, type DecodeResult } from './pipeline.js';
 import { AnalysisCollector, StreamingAnalyzer, type AnalysisSink, type AnalyzerOptions, type MessageLink } from './analysis/index.js';
-import type { SipMessage, StreamedAnalysis } from './model.js';
+import type { Anomaly, SipMessage, StreamedAnalysis } from './model.js';
+import { MessageDigests } from './views/message-digests.js';
+import { renderTextReport, ReportCollector } from './views/text-report.js';
 
 export type * from './model.js';
 export { decodeCapture } from './pipeline.js';
@@ -47,4 +49,31 @@ export async function analyzeCaptureInto(source: string | Readable, sink: Analys
   });
   analyzer.finish(result.lastTime);
   return result;
+}
+
+/**
+ * Decodes and analyses a capture for the text report (`sipladder analyze`), and makes the report:
+ * only a digest of each message and what the report shows of the analysis are kept. `name` is the
+ * file name the report gives; `options.message` still gets each message.
+ */
+export async function textReportOf(source: string | Readable, name: string, options: AnalyzeOptions = {}): Promise<{ decode: DecodeResult; text: string; anomalies: Anomaly[] }> {
+  const digests = new MessageDigests();
+  const collector = new ReportCollector();
+  const onMessage = options.message;
+  const decode = await analyzeCaptureInto(source, collector, {
+    ...options,
+    message: onMessage === undefined ? (m) => digests.add(m) : (m, link) => {
+      digests.add(m);
+      onMessage(m, link);
+    },
+  });
+  const analysis = collector.report();
+  const { info } = decode;
+  const text = renderTextReport({
+    file: { name, format: info.format, linkTypes: info.linkTypes, packets: info.packets, bytes: info.bytes },
+    warnings: decode.warnings,
+    messages: digests,
+    analysis,
+  });
+  return { decode, text, anomalies: analysis.anomalies };
 }

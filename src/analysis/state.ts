@@ -704,13 +704,17 @@ export class CallState {
     return found;
   }
 
-  /** The call's INVITE transactions, oldest first: kept once the call is indexed (more than SCAN_LIMIT transactions), else gathered from its few. */
-  inviteTxns(txns: TxnTable): readonly number[] {
+  /**
+   * The call's INVITE transactions, oldest first: kept once the call is indexed (more than
+   * SCAN_LIMIT transactions), else gathered from its few into `scratch` (emptied first), which
+   * is returned.
+   */
+  inviteTxns(txns: TxnTable, scratch: number[]): readonly number[] {
     const indexed = this.lookup?.invites;
     if (indexed !== undefined) return indexed;
-    const invites: number[] = [];
-    for (let t = this.firstTxn; t !== NONE; t = txns.next(t)) if (txns.method(t) === INVITE) invites.push(t);
-    return invites;
+    scratch.length = 0;
+    for (let t = this.firstTxn; t !== NONE; t = txns.next(t)) if (txns.method(t) === INVITE) scratch.push(t);
+    return scratch;
   }
 
   /** The dialog with exactly these From and To tag numbers, else NONE. */

@@ -61,6 +61,8 @@ export class CallTracker {
   private readonly strings = new Interner();
   private readonly media = new MediaInterner();
   private readonly cseqs = new PlainCseqs();
+  /** Gathers a small call's INVITE transactions while an ACK is matched (CallState.inviteTxns), without a list per ACK. */
+  private readonly invites: number[] = [];
 
   constructor(private readonly udpMaxMessageBytes: number) {}
 
@@ -335,7 +337,7 @@ export class CallTracker {
     let byReceiver = NONE;
     let byTag = NONE;
     let any = NONE;
-    for (const t of call.inviteTxns(txns)) {
+    for (const t of call.inviteTxns(txns, this.invites)) {
       if (txns.cseqSeq(t) !== m.cseqSeq || txns.fromTag(t) !== fromTag || txns.firstSuccess(t) === NONE) continue;
       any = t;
       for (let r = txns.firstResponse(t); r !== NONE; r = log.nextInTransaction(r)) {
@@ -353,7 +355,7 @@ export class CallTracker {
   private nonTwoXxAckWithNewBranch(call: CallState, m: SipMessage, fromTag: number, toTag: number): number {
     const { log, txns } = this;
     let match = NONE;
-    for (const t of call.inviteTxns(txns)) {
+    for (const t of call.inviteTxns(txns, this.invites)) {
       const final = txns.final(t);
       if (txns.cseqSeq(t) === m.cseqSeq && txns.fromTag(t) === fromTag && final !== NONE && txns.finalStatus(t) >= 300 && log.toTag(final) === toTag) match = t;
     }

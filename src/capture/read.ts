@@ -46,6 +46,9 @@ async function readFile(path: string, h: CaptureHandlers): Promise<CaptureInfo> 
     let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     while (length > 0) {
       const nextRead = readFull(file, spare);
+      // Handled at once: a failed read rejects at `await nextRead` below, not as an unhandled
+      // rejection while pace() waits for a slow consumer.
+      nextRead.catch(() => undefined);
       try {
         progress.add(length);
         parser.push(buffer.subarray(0, length));

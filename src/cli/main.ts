@@ -2,11 +2,9 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyzeCapture, analyzeCaptureInto, type AnalyzeOptions } from '../index.js';
+import { analyzeCapture, textReportOf, type AnalyzeOptions } from '../index.js';
 import { CaptureFormatError } from '../capture/index.js';
 import { JsonReportWriter } from '../views/json-report.js';
-import { MessageDigests } from '../views/message-digests.js';
-import { renderTextReport, ReportCollector } from '../views/text-report.js';
 import { ProgressBar } from './progress.js';
 import {
   DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_ANALYSES, DEFAULT_MAX_CONCURRENT_UPLOADS, DEFAULT_MAX_QUEUED_ANALYSES, DEFAULT_MAX_UPLOAD_BYTES,
@@ -93,23 +91,12 @@ async function jsonReport(file: string, options: AnalyzeOptions, decoded: () => 
   return analysis.anomalies;
 }
 
-/** Writes the text report: only a digest of each message and what the report shows of the analysis (ReportCollector) are kept. Returns the anomalies. */
+/** Writes the text report (textReportOf: only a digest of each message and what the report shows are kept). Returns the anomalies. */
 async function textReport(file: string, options: AnalyzeOptions, decoded: () => void): Promise<Anomaly[]> {
-  const digests = new MessageDigests();
-  const collector = new ReportCollector();
-  const decode = await analyzeCaptureInto(file, collector, { ...options, message: (m) => digests.add(m) });
+  const { text, anomalies } = await textReportOf(file, basename(file), options);
   decoded();
-  const analysis = collector.report();
-  const { info } = decode;
-  process.stdout.write(
-    renderTextReport({
-      file: { name: basename(file), format: info.format, linkTypes: info.linkTypes, packets: info.packets, bytes: info.bytes },
-      warnings: decode.warnings,
-      messages: digests,
-      analysis,
-    }),
-  );
-  return analysis.anomalies;
+  process.stdout.write(text);
+  return anomalies;
 }
 
 interface ServeOptions {

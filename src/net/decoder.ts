@@ -74,7 +74,7 @@ export class NetworkDecoder {
     version: 4, key: '', addressBuf: Buffer.alloc(0), addressOffset: 0, protocol: 0, id: 0, offset: 0, more: false,
     data: Buffer.alloc(0), start: 0, end: 0, headerLength: 0, frames: [], frame: 0, fileOffset: 0, time: 0,
   };
-  /** The packet being decoded and its consumer (fields, not closures: nothing is allocated per packet). */
+  /** The packet being decoded and its consumer (fields, not closures: decodeRange allocates nothing per packet for them). */
   private packet!: RawPacket;
   private sink!: DatagramSink;
   /** Frames of the reassembled datagram being decoded; null while decoding the packet itself. */

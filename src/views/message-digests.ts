@@ -1,5 +1,5 @@
 // The little the text report shows of a message: when, what ("INVITE", "200 OK") and between
-// which endpoints. Kept for every message of a capture in typed columns, some 20 bytes each, so
+// which endpoints. Kept for every message of a capture in typed columns, 27 bytes each, so
 // that the CLI can name any message an anomaly points at without keeping the messages.
 import { describeResponse } from '../knowledge/index.js';
 import type { SipMessage } from '../model.js';

@@ -196,7 +196,7 @@ function captureSpan(input: TextReportInput): [string, string] | null {
 function callsTable(analysis: ReportedAnalysis): string[] {
   const count = analysis.calls + analysis.otherCalls;
   if (count === 0) return [];
-  const shown = analysis.listedCalls.slice(0, MAX_ROWS);
+  const shown = analysis.listedCalls;
   const rows = shown.map((c) => [
     clock(c.startTime),
     `${partyName(c.caller)} -> ${partyName(c.callee)}`,
@@ -225,7 +225,7 @@ function registrationText(r: Registration): string {
 function registrationsTable(analysis: ReportedAnalysis): string[] {
   const count = analysis.registrations;
   if (count === 0) return [];
-  const shown = analysis.listedRegistrations.slice(0, MAX_ROWS);
+  const shown = analysis.listedRegistrations;
   const rows = shown.map(({ registration: r, start }) => [clock(start), r.aor ?? '?', registrationText(r), String(r.attempts.length), String(r.challenges)]);
   const header = ['Start', 'Address of record', 'Outcome', 'Attempts', 'Challenges'];
   let others = 2 * (header.length - 1);
@@ -283,6 +283,7 @@ export function renderTextReport(input: TextReportInput): string {
  * one still going on), the report lists them in call order.
  */
 function keepLowest<T>(listed: { index: number; item: T }[], index: number, item: T, limit: number): void {
+  if (limit <= 0) return;
   if (listed.length === limit && index > listed[listed.length - 1]!.index) return;
   let at = listed.length;
   while (at > 0 && listed[at - 1]!.index > index) at--;
