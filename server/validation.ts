@@ -2,7 +2,7 @@
 // does not fit is a 400 with a plain reason; unknown query parameters are refused too, so
 // a typo is not silently ignored.
 import { z } from 'zod';
-import { CALL_SORT_KEYS, type CallQuery, type CallSortKey } from './store/Store.js';
+import { CALL_SORT_KEYS, isSearchable, type CallQuery, type CallSortKey } from './store/Store.js';
 
 /** An error with an HTTP status and a message meant for the client. */
 export class HttpError extends Error {
@@ -111,8 +111,7 @@ export const exportQuerySchema = z.object({ callIds: callIdListSchema.optional()
 
 export const searchQuerySchema = z
   .object({
-    // Counted in characters (code points), as the search counts them: an emoji is one, not two UTF-16 units.
-    q: single(z.string().max(MAX_TEXT_LENGTH).refine((q) => [...q].length >= 3, 'search text needs at least 3 characters')),
+    q: single(z.string().max(MAX_TEXT_LENGTH).refine(isSearchable, 'search text needs at least 3 characters')),
     limit: single(integerString(1, 500)).default(100),
   })
   .strict();

@@ -16,7 +16,7 @@ import type {
   AnalysisSummary, AnalysisWriter, CallFilter, CallParties, CallQuery, CallRow, CallSortKey, CaptureDetail, CaptureRecord,
   LinkedMessage, MessageToStore, SearchHit, ShareRecord, Store, StoredMessage, TextIndexStep,
 } from './Store.js';
-import { partyName } from './Store.js';
+import { isSearchable, partyName } from './Store.js';
 
 /** Message rows are keyed capture_id * 2^32 + message id (see the schema). */
 const MESSAGE_KEY_SPAN = 2 ** 32;
@@ -403,8 +403,8 @@ export class SqliteStore implements Store {
   }
 
   async searchMessages(captureId: number, text: string, limit: number, callIds: readonly string[] | null): Promise<{ total: number; items: SearchHit[] }> {
-    // The trigram index finds nothing in fewer than three characters (code points): neither may the scan.
-    if ([...text].length < 3) return { total: 0, items: [] };
+    // The trigram index finds nothing in a shorter text: neither may the scan.
+    if (!isSearchable(text)) return { total: 0, items: [] };
     const state = this.sql('SELECT messages, text_indexed FROM captures WHERE id = ?').get(captureId) as
       { messages: number | null; text_indexed: number } | undefined;
     if (state === undefined || state.messages === null) return { total: 0, items: [] };

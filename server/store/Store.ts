@@ -270,3 +270,11 @@ export async function completeTextIndex(store: Store, captureId: number, batchMe
     if (step === null || step.complete) return;
   }
 }
+
+/**
+ * Whether a text is long enough to be searched: three characters (code points, an emoji is one),
+ * as the trigram indexes need; the API refuses shorter ones, and the store finds nothing for them.
+ */
+export function isSearchable(text: string): boolean {
+  return [...text].length >= 3;
+}

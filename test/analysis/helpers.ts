@@ -4,7 +4,7 @@
 // takes the next free id.
 import { readFileSync } from 'node:fs';
 import type { Analysis, SdpSummary, SipMessage, Timestamp } from '../../src/model.js';
-import { analyzeMessages, type AnalyzerOptions } from '../../src/analysis/index.js';
+import { analyzeMessages, CallEndScanner, type AnalyzerOptions, type CallEnds } from '../../src/analysis/index.js';
 import { loadCorpusMessages } from './corpus-messages.js';
 
 export interface Capture {
@@ -94,4 +94,11 @@ export function kinds(a: Analysis, kind: string): { callId: string | null; messa
 /** The transaction containing a message (request, response or ACK). */
 export function txnOf(a: Analysis, id: number) {
   return a.transactions.find((t) => t.requests.includes(id) || t.responses.includes(id) || t.ack.includes(id)) ?? null;
+}
+
+/** A first pass over the messages: where each call ends (CallEndScanner), for analysers that settle calls early. */
+export function callEndsOf(messages: readonly SipMessage[], end: Timestamp | null): CallEnds {
+  const scanner = new CallEndScanner();
+  for (const m of messages) scanner.add(m);
+  return scanner.result(end);
 }

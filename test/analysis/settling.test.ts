@@ -7,19 +7,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  Analyzer, analyzeMessages, CallEndScanner, StreamingAnalyzer, type AnalysisEnd, type CallResult,
+  Analyzer, analyzeMessages, StreamingAnalyzer, type AnalysisEnd, type CallResult,
 } from '../../src/analysis/index.js';
 import type { Anomaly, SipMessage, Timestamp } from '../../src/model.js';
 import { CORPUS_DIR } from './corpus-messages.js';
-import { added, analyze, corpus, moved, runOn, shift, type Capture } from './helpers.js';
+import { added, analyze, callEndsOf, corpus, moved, runOn, shift, type Capture } from './helpers.js';
 
 const captures = readdirSync(CORPUS_DIR).filter((n) => existsSync(join(CORPUS_DIR, n, 'expected.json'))).sort();
-
-function callEndsOf(messages: readonly SipMessage[], end: Timestamp | null) {
-  const scanner = new CallEndScanner();
-  for (const m of messages) scanner.add(m);
-  return scanner.result(end);
-}
 
 function analyzeWithCallEnds(messages: readonly SipMessage[], end: Timestamp | null) {
   const analyzer = new Analyzer({}, callEndsOf(messages, end));

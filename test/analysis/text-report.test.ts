@@ -4,20 +4,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CallEndScanner, StreamingAnalyzer } from '../../src/analysis/index.js';
+import { StreamingAnalyzer } from '../../src/analysis/index.js';
 import { listedMessages, MessageDigests } from '../../src/views/message-digests.js';
 import { renderTextReport, ReportCollector, type ReportedAnalysis, type TextReportInput } from '../../src/views/text-report.js';
 import { CORPUS_DIR } from './corpus-messages.js';
-import { analyze, corpus, type Capture } from './helpers.js';
+import { analyze, callEndsOf, corpus, type Capture } from './helpers.js';
 
 /** The capture analysed into a ReportCollector; with `settleEarly`, each call is settled at its last message (a first pass told where). */
 function reported(c: Capture, rowLimit?: number, settleEarly = false): ReportedAnalysis {
-  let callEnds = null;
-  if (settleEarly) {
-    const scanner = new CallEndScanner();
-    for (const m of c.messages) scanner.add(m);
-    callEnds = scanner.result(c.end);
-  }
+  const callEnds = settleEarly ? callEndsOf(c.messages, c.end) : null;
   const collector = new ReportCollector(rowLimit);
   const analyzer = new StreamingAnalyzer(collector, {}, callEnds);
   for (const m of c.messages) analyzer.addMessage(m);
